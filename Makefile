@@ -1,0 +1,36 @@
+# Manyi: `make demo` runs it, `make test` tests it. Both bootstrap uv from PyPI if it is missing.
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+MANYI := $(UV) run --frozen manyi
+DEMO_DB ?= sqlite:///./manyi.db
+
+.PHONY: install demo test lint typecheck pytest bench clean
+
+$(UV):
+	python3 -m venv .tools && .tools/bin/pip install --quiet uv
+
+install: $(UV)
+	$(UV) sync --frozen
+
+demo: install
+	MANYI_DATABASE_URL=$(DEMO_DB) $(MANYI) db upgrade
+	MANYI_DATABASE_URL=$(DEMO_DB) $(MANYI) demo --if-empty
+	MANYI_DATABASE_URL=$(DEMO_DB) $(MANYI) serve --with-worker
+
+lint: install
+	$(UV) run --frozen ruff check manyi tests bench
+	$(UV) run --frozen ruff format --check manyi tests bench
+
+typecheck: install
+	$(UV) run --frozen mypy
+
+pytest: install
+	$(UV) run --frozen pytest
+
+test: lint typecheck pytest
+
+bench: install
+	for b in bench/bench_*.py; do $(UV) run --frozen python $$b; done
+
+clean:
+	rm -rf .tools .venv manyi.db manyi.db-* var .pytest_cache .mypy_cache .ruff_cache

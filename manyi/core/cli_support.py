@@ -1,0 +1,37 @@
+"""Shared CLI plumbing: one-line errors and non-zero exit codes, never a traceback."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from manyi.core.errors import ManyiError
+
+F = TypeVar("F", bound=Callable[..., Any])
+err_console = Console(stderr=True)
+console = Console()
+
+
+def fail(message: str, *, code: int = 2) -> None:
+    """Print message as one error line and exit with code."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def cli_errors(func: F) -> F:
+    """Turn ManyiError (and bad values) into a one-line error and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ManyiError as exc:
+            fail(exc.message)
+        except ValueError as exc:
+            fail(str(exc))
+
+    return wrapper  # type: ignore[return-value]

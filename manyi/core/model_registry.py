@@ -1,0 +1,23 @@
+"""Import every package's models so Base.metadata is complete (Alembic, create_all)."""
+
+from __future__ import annotations
+
+import importlib
+
+from manyi.core.db import Base
+
+MODEL_MODULES = (
+    "manyi.org.models",
+    "manyi.customers.models",
+    "manyi.calendars.models",
+    "manyi.orders.models",
+    "manyi.sla.models",
+    "manyi.outbox.models",
+)
+
+
+def load_all_models() -> type[Base]:
+    """Import all model modules and return the declarative base."""
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
+    return Base

@@ -1,0 +1,51 @@
+"""Settings from environment variables (MANYI_*) and an optional TOML/YAML config file."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _config_file_values() -> dict[str, Any]:
+    # An explicit MANYI_CONFIG wins; otherwise ./manyi.yaml when present. Environment still overrides.
+    path = os.environ.get("MANYI_CONFIG") or ("manyi.yaml" if Path("manyi.yaml").exists() else None)
+    if not path:
+        return {}
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"config file {path}: expected a mapping of setting names to values")
+    return {str(k).lower(): v for k, v in data.items()}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MANYI_", extra="ignore")
+
+    database_url: str = "sqlite:///./manyi.db"
+    echo_sql: bool = False
+    default_timezone: str = "Asia/Shanghai"
+    default_calendar: str = "office"
+    sla_warning_share: float = Field(default=0.8, gt=0, lt=1)
+    attachments_dir: str = "./var/attachments"
+    worker_batch_size: int = Field(default=1000, ge=1)
+    worker_idle_seconds: float = Field(default=1.0, gt=0)
+    log_level: str = "INFO"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process settings (config file values, overridden by environment)."""
+    return Settings(**_config_file_values())
+
+
+def reset_settings() -> None:
+    """Forget cached settings so the next get_settings() re-reads the environment."""
+    get_settings.cache_clear()
