@@ -43,7 +43,9 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Return the process settings (config file values, overridden by environment)."""
-    return Settings(**_config_file_values())
+    file_values = _config_file_values()
+    env_values = Settings().model_dump(exclude_unset=True)
+    return Settings(**{**file_values, **env_values})
 
 
 def reset_settings() -> None:

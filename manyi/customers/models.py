@@ -1,0 +1,46 @@
+"""Customers and their subscriptions (mobile, broadband, IPTV)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from manyi.core.clock import now
+from manyi.core.db import Base, UTCDateTime
+
+BRANDS = ("gotone", "mzone", "easyown")  # 全球通, 动感地带, 神州行
+PRODUCTS = ("mobile", "broadband", "iptv")
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_no: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    # ID numbers are stored encrypted, with a keyed hash for exact matching.
+    id_number_encrypted: Mapped[str | None] = mapped_column(String(255))
+    id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    brand: Mapped[str] = mapped_column(String(16))
+    vip_level: Mapped[int] = mapped_column(Integer, default=0)  # 0 none .. 3 diamond
+    list_flag: Mapped[str | None] = mapped_column(String(8))  # red | blue | None
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Subscription(Base):
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    product: Mapped[str] = mapped_column(String(16))
+    service_number: Mapped[str] = mapped_column(String(32), index=True)  # MSISDN or broadband account
+    address: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

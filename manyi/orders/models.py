@@ -1,0 +1,158 @@
+"""Work orders (工单), their categories, relations, notes, attachments, history and routing rules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from manyi.core.clock import now
+from manyi.core.db import Base, UTCDateTime
+
+ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite's rowid alias must be INTEGER
+
+
+class Category(Base):
+    """A node of the configurable category tree; path is the '/'-joined codes from the root."""
+
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str | None] = mapped_column(String(128))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    path: Mapped[str] = mapped_column(String(512), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class WorkOrder(Base):
+    __tablename__ = "work_orders"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    type: Mapped[str] = mapped_column(String(16))  # complaint fault install remove move change inquiry callback proactiveCare
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    channel: Mapped[str] = mapped_column(String(16))  # hotline hall web app sms partner field system
+    priority: Mapped[int] = mapped_column(Integer, default=3)  # 1 highest .. 4 lowest
+    severity: Mapped[str] = mapped_column(String(16), default="minor")  # critical major minor
+    status: Mapped[str] = mapped_column(String(16))  # TMF621 status values
+    stage: Mapped[str] = mapped_column(String(32))  # finer stage inside the status
+    title: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"))
+    product: Mapped[str | None] = mapped_column(String(16))
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # 首问责任人
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    resolution_code: Mapped[str | None] = mapped_column(String(32))
+    resolution: Mapped[str | None] = mapped_column(Text)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    contact_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_policy_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policies.id", use_alter=True))
+    sla_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_work_orders_channel_external_id"),
+        Index("ix_work_orders_status_team", "status", "team_id"),
+        Index("ix_work_orders_region_status", "region_code", "status"),
+        Index("ix_work_orders_created_at", "created_at"),
+    )
+
+
+class OrderNumberSequence(Base):
+    """Daily counter behind readable order numbers (GDyyyymmddNNNNNN)."""
+
+    __tablename__ = "order_number_sequences"
+
+    day: Mapped[datetime] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OrderRelation(Base):
+    __tablename__ = "order_relations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    related_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # related | duplicate | caused_by
+
+
+class OrderNote(Base):
+    __tablename__ = "order_notes"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class OrderAttachment(Base):
+    __tablename__ = "order_attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_path: Mapped[str] = mapped_column(String(512))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class OrderEvent(Base):
+    """One append-only history entry: who did what when, with each field's before/after."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(32))  # created transition assigned note sla_warning ...
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{field, before, after}]
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class RoutingRule(Base):
+    """type/category/product/region → team. Null criteria match anything; lowest rank wins."""
+
+    __tablename__ = "routing_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, default=100)
+    order_type: Mapped[str | None] = mapped_column(String(16))
+    category_path_prefix: Mapped[str | None] = mapped_column(String(512))
+    product: Mapped[str | None] = mapped_column(String(16))
+    region_code: Mapped[str | None] = mapped_column(String(12))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    required_skill: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
