@@ -44,7 +44,9 @@ class WorkOrder(Base):
 
     id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
-    type: Mapped[str] = mapped_column(String(16))  # complaint fault install remove move change inquiry callback proactiveCare
+    type: Mapped[str] = mapped_column(
+        String(16)
+    )  # complaint fault install remove move change inquiry callback proactiveCare
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
     channel: Mapped[str] = mapped_column(String(16))  # hotline hall web app sms partner field system
     priority: Mapped[int] = mapped_column(Integer, default=3)  # 1 highest .. 4 lowest
@@ -69,7 +71,7 @@ class WorkOrder(Base):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     contact_attempts: Mapped[int] = mapped_column(Integer, default=0)
     appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    sla_policy_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policies.id", use_alter=True))
+    sla_policy_id: Mapped[int | None] = mapped_column(Integer)
     sla_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

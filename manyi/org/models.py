@@ -31,7 +31,7 @@ class Department(Base):
     # hotline | back_office | network | field_own | field_partner | complaint_expert | management
     kind: Mapped[str] = mapped_column(String(32))
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
-    head_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
+    head_user_id: Mapped[int | None] = mapped_column(Integer)  # soft reference: users also point at teams
 
 
 class Team(Base):
@@ -41,7 +41,7 @@ class Team(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
-    lead_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
+    lead_user_id: Mapped[int | None] = mapped_column(Integer)  # soft reference: users also point at teams
     calendar_name: Mapped[str | None] = mapped_column(String(64))
 
 

@@ -14,7 +14,9 @@ from manyi.org.models import Region, User
 
 def test_aware_instant_round_trips_as_utc(session) -> None:  # type: ignore[no-untyped-def]
     shanghai = timezone(timedelta(hours=8))
-    session.add(User(username="u1", display_name="U", created_at=datetime(2026, 1, 2, 9, 30, tzinfo=shanghai)))
+    session.add(
+        User(username="u1", display_name="U", created_at=datetime(2026, 1, 2, 9, 30, tzinfo=shanghai))
+    )
     session.commit()
     session.expunge_all()
     user = session.scalars(select(User).where(User.username == "u1")).one()
