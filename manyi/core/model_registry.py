@@ -9,6 +9,7 @@ from manyi.core.db import Base
 MODEL_MODULES = (
     "manyi.org.models",
     "manyi.customers.models",
+    "manyi.calendars.models",
     "manyi.orders.models",
 )
 

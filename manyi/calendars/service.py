@@ -1,0 +1,214 @@
+"""Calendars in the database: seeding, loading a year, overrides, and the cached arithmetic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from manyi.calendars.arithmetic import CalendarSpec, Interval, WorkingCalendar
+from manyi.calendars.models import Calendar, CalendarHours, CalendarOverride, HolidayDay, HolidayYear
+from manyi.calendars.yearfile import parse_schedule
+from manyi.core.errors import NotFound, ValidationFailed
+from manyi.core.logging import get_logger
+
+log = get_logger(__name__)
+
+OFFICE_HOURS: tuple[Interval, ...] = ((9 * 60, 12 * 60), (13 * 60 + 30, 18 * 60))
+
+# name -> (data fingerprint, calendar). The fingerprint changes whenever the calendar's rows or the
+# national schedule change, so every process picks up an admin's edit on its next lookup.
+_cache: dict[str, tuple[tuple[object, ...], WorkingCalendar]] = {}
+
+
+def _fingerprint(session: Session, name: str, version: int) -> tuple[object, ...]:
+    days, years, last_load = session.execute(
+        select(
+            select(func.count()).select_from(HolidayDay).scalar_subquery(),
+            func.count(HolidayYear.year),
+            func.max(HolidayYear.loaded_at),
+        )
+    ).one()
+    return (version, days, years, str(last_load))
+
+
+def get_calendar(session: Session, *, name: str) -> WorkingCalendar:
+    """Return the indexed calendar called name, rebuilt only when its data changed."""
+    row = session.get(Calendar, name)
+    if row is None:
+        known = ", ".join(session.scalars(select(Calendar.name).order_by(Calendar.name))) or "none"
+        raise NotFound(f"calendar {name!r} does not exist (known: {known})")
+    fingerprint = _fingerprint(session, name, row.version)
+    cached = _cache.get(name)
+    if cached and cached[0] == fingerprint:
+        return cached[1]
+    calendar = WorkingCalendar(_spec(session, row))
+    _cache[name] = (fingerprint, calendar)
+    return calendar
+
+
+def _spec(session: Session, row: Calendar) -> CalendarSpec:
+    weekly: dict[int, list[Interval]] = {i: [] for i in range(7)}
+    for hours in session.scalars(select(CalendarHours).where(CalendarHours.calendar_name == row.name)):
+        weekly[hours.weekday].append((hours.start_minute, hours.end_minute))
+    holidays: set[date] = set()
+    workdays: set[date] = set()
+    for day in session.scalars(select(HolidayDay)):
+        (holidays if day.kind == "holiday" else workdays).add(day.day)
+    overrides: dict[date, tuple[Interval, ...]] = {}
+    for o in session.scalars(select(CalendarOverride).where(CalendarOverride.calendar_name == row.name)):
+        if not o.working:
+            overrides[o.day] = ()
+        elif o.intervals:
+            overrides[o.day] = tuple((int(a), int(b)) for a, b in o.intervals)
+        else:
+            base = weekly[o.day.weekday()] or weekly[0]
+            overrides[o.day] = tuple(base)
+    return CalendarSpec(
+        name=row.name,
+        timezone=row.timezone,
+        weekly={k: tuple(v) for k, v in weekly.items()},
+        always=row.kind == "always",
+        holidays=frozenset(holidays),
+        makeup_workdays=frozenset(workdays),
+        data_years=frozenset(session.scalars(select(HolidayYear.year))),
+        overrides=overrides,
+    )
+
+
+def create_calendar(
+    session: Session,
+    *,
+    name: str,
+    weekly: dict[int, tuple[Interval, ...]] | None = None,
+    kind: str = "official",
+    timezone: str = "Asia/Shanghai",
+    description: str = "",
+) -> Calendar:
+    """Create a calendar with weekly hours (validated by building it once)."""
+    if kind not in ("official", "always"):
+        raise ValidationFailed(f"kind: expected 'official' or 'always', got {kind!r}", field="kind")
+    if session.get(Calendar, name) is not None:
+        raise ValidationFailed(f"calendar {name!r} already exists", field="name")
+    weekly = weekly or {}
+    WorkingCalendar(CalendarSpec(name=name, timezone=timezone, weekly=weekly, always=kind == "always"))
+    row = Calendar(name=name, kind=kind, timezone=timezone, description=description)
+    session.add(row)
+    for weekday, intervals in weekly.items():
+        for start, end in intervals:
+            session.add(
+                CalendarHours(calendar_name=name, weekday=weekday, start_minute=start, end_minute=end)
+            )
+    session.flush()
+    return row
+
+
+def seed_official_schedule(session: Session) -> list[int]:
+    """Load every year chinesecalendar knows that is not loaded yet; return the years added."""
+    import chinese_calendar
+
+    have = set(session.scalars(select(HolidayYear.year)))
+    by_year: dict[int, list[HolidayDay]] = {}
+    for day, name in chinese_calendar.holidays.items():
+        by_year.setdefault(day.year, []).append(HolidayDay(day=day, kind="holiday", name=str(name or "")))
+    for day, name in chinese_calendar.workdays.items():
+        # chinesecalendar lists every weekday as a workday; only weekend days are 调休 make-up days.
+        if day.weekday() >= 5:
+            by_year.setdefault(day.year, []).append(HolidayDay(day=day, kind="workday", name=str(name or "")))
+    added = []
+    for year in sorted(by_year):
+        if year in have:
+            continue
+        session.add_all(by_year[year])
+        session.add(HolidayYear(year=year, source="chinesecalendar"))
+        added.append(year)
+    session.flush()
+    return added
+
+
+def seed_calendars(session: Session) -> None:
+    """Create the built-in calendars `office` and `24x7` and the national schedule (idempotent)."""
+    seed_official_schedule(session)
+    if session.get(Calendar, "office") is None:
+        create_calendar(
+            session,
+            name="office",
+            weekly={wd: OFFICE_HOURS for wd in range(5)},
+            description="工作日 09:00-12:00, 13:30-18:00 (official calendar)",
+        )
+    if session.get(Calendar, "24x7") is None:
+        create_calendar(session, name="24x7", kind="always", description="7×24 call centre")
+
+
+def load_year(session: Session, *, year: int, path: Path) -> int:
+    """Load (or replace) a year's official schedule from a YAML/CSV file; return days loaded."""
+    if not path.exists():
+        raise ValidationFailed(f"{path}: file not found")
+    days = parse_schedule(path.read_text(encoding="utf-8"), year, filename=path.name)
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    session.execute(delete(HolidayDay).where(HolidayDay.day >= start, HolidayDay.day <= end))
+    session.execute(delete(HolidayYear).where(HolidayYear.year == year))
+    session.add_all(HolidayDay(day=d.day, kind=d.kind, name=d.name) for d in days)
+    session.add(HolidayYear(year=year, source="admin"))
+    session.flush()
+    log.info("calendar_year_loaded", year=year, days=len(days))
+    return len(days)
+
+
+def set_override(
+    session: Session,
+    *,
+    calendar_name: str,
+    day: date,
+    working: bool,
+    intervals: list[Interval] | None = None,
+    reason: str = "",
+) -> CalendarOverride:
+    """Make one date of one calendar working (optionally with given hours) or closed."""
+    calendar = session.get(Calendar, calendar_name)
+    if calendar is None:
+        raise NotFound(f"calendar {calendar_name!r} does not exist")
+    if intervals:
+        WorkingCalendar(CalendarSpec(name=calendar_name, weekly={0: tuple(intervals)}))  # validates
+    row = session.scalars(
+        select(CalendarOverride).where(
+            CalendarOverride.calendar_name == calendar_name, CalendarOverride.day == day
+        )
+    ).one_or_none()
+    if row is None:
+        row = CalendarOverride(calendar_name=calendar_name, day=day)
+        session.add(row)
+    row.working = working
+    row.intervals = [list(i) for i in intervals] if intervals else None
+    row.reason = reason
+    calendar.version += 1
+    session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class YearCheck:
+    year: int
+    loaded: bool
+    source: str | None
+    holidays: int
+    workdays: int
+
+
+def check_year(session: Session, *, year: int) -> YearCheck:
+    """Report whether a year's official schedule is loaded."""
+    row = session.get(HolidayYear, year)
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    counts = dict(
+        session.execute(
+            select(HolidayDay.kind, func.count())
+            .where(HolidayDay.day >= start, HolidayDay.day <= end)
+            .group_by(HolidayDay.kind)
+        ).all()
+    )
+    return YearCheck(
+        year, row is not None, row.source if row else None, counts.get("holiday", 0), counts.get("workday", 0)
+    )
