@@ -11,6 +11,7 @@ MODEL_MODULES = (
     "manyi.customers.models",
     "manyi.calendars.models",
     "manyi.orders.models",
+    "manyi.sla.models",
 )
 
 

@@ -53,6 +53,7 @@ class WorkOrder(Base):
     severity: Mapped[str] = mapped_column(String(16), default="minor")  # critical major minor
     status: Mapped[str] = mapped_column(String(16))  # TMF621 status values
     stage: Mapped[str] = mapped_column(String(32))  # finer stage inside the status
+    stage_before_pause: Mapped[str | None] = mapped_column(String(32))  # where `resume` returns to
     title: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)

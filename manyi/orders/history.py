@@ -1,0 +1,49 @@
+"""The append-only history of a work order: every change is one event, never edited."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from manyi.orders.models import OrderEvent, WorkOrder
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def record_event(
+    session: Session,
+    *,
+    order: WorkOrder,
+    action: str,
+    at: datetime,
+    actor_id: int | None,
+    changes: dict[str, tuple[Any, Any]] | None = None,
+    note: str | None = None,
+) -> OrderEvent:
+    """Append one history event with each changed field's before and after."""
+    event = OrderEvent(
+        order_id=order.id,
+        at=at,
+        actor_id=actor_id,
+        action=action,
+        changes=[
+            {"field": f, "before": _plain(b), "after": _plain(a)}
+            for f, (b, a) in (changes or {}).items()
+            if b != a
+        ],
+        note=note,
+    )
+    session.add(event)
+    return event
+
+
+def order_history(session: Session, *, order_id: int) -> list[OrderEvent]:
+    """Return an order's events, oldest first."""
+    return list(
+        session.scalars(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))
+    )

@@ -1,0 +1,367 @@
+"""Work-order services: create, transition, transfer, assign, note. Flush, never commit."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from manyi.core.clock import ensure_aware, now
+from manyi.core.errors import NotFound, StaleVersion, ValidationFailed
+from manyi.core.ids import order_number
+from manyi.customers.models import Customer, Subscription
+from manyi.orders import lifecycle
+from manyi.orders.history import record_event
+from manyi.orders.models import Category, OrderNote, OrderNumberSequence, WorkOrder
+from manyi.orders.routing import least_loaded_member, route
+from manyi.org.models import Region, Team, User
+
+CHANNELS = ("hotline", "hall", "web", "app", "sms", "partner", "field", "system")
+SEVERITIES = ("critical", "major", "minor")
+
+
+def _next_number(session: Session, at: datetime) -> str:
+    day: date = at.astimezone(lifecycle_zone()).date()
+    updated = session.execute(
+        update(OrderNumberSequence)
+        .where(OrderNumberSequence.day == day)
+        .values(last=OrderNumberSequence.last + 1)
+        .returning(OrderNumberSequence.last)
+    ).scalar_one_or_none()
+    if updated is None:
+        session.add(OrderNumberSequence(day=day, last=1))
+        session.flush()
+        updated = 1
+    return order_number(at.astimezone(lifecycle_zone()), updated)
+
+
+def lifecycle_zone() -> Any:
+    from manyi.core.clock import zone
+    from manyi.core.settings import get_settings
+
+    return zone(get_settings().default_timezone)
+
+
+def _choice(value: Any, allowed: tuple[str, ...], field: str) -> None:
+    if value not in allowed:
+        raise ValidationFailed(f"{field}: expected one of {', '.join(allowed)}, got {value!r}", field=field)
+
+
+def create_order(
+    session: Session,
+    *,
+    type: str,
+    description: str,
+    channel: str,
+    region_code: str,
+    category_code: str | None = None,
+    customer_id: int | None = None,
+    subscription_id: int | None = None,
+    priority: int = 3,
+    severity: str = "minor",
+    title: str | None = None,
+    actor_id: int | None = None,
+    parent_id: int | None = None,
+    external_id: str | None = None,
+    idempotency_key: str | None = None,
+    at: datetime | None = None,
+) -> WorkOrder:
+    """Record a customer request as a work order, route it, start its SLA clocks; idempotent by key."""
+    at = ensure_aware(at or now(), field="at")
+    if idempotency_key:
+        existing = session.scalars(
+            select(WorkOrder).where(WorkOrder.idempotency_key == idempotency_key)
+        ).first()
+        if existing:
+            return existing
+    if external_id:
+        existing = session.scalars(
+            select(WorkOrder).where(WorkOrder.channel == channel, WorkOrder.external_id == external_id)
+        ).first()
+        if existing:
+            return existing
+    lifecycle.check_type(type)
+    _choice(channel, CHANNELS, "channel")
+    _choice(severity, SEVERITIES, "severity")
+    if not description or not description.strip():
+        raise ValidationFailed("description: expected a non-empty text", field="description")
+    if not 1 <= priority <= 4:
+        raise ValidationFailed(
+            f"priority: expected 1 (highest) to 4 (lowest), got {priority}", field="priority"
+        )
+    if session.get(Region, region_code) is None:
+        raise ValidationFailed(f"region_code: unknown region {region_code!r}", field="region_code")
+    category = None
+    if category_code:
+        category = session.scalars(select(Category).where(Category.code == category_code)).first()
+        if category is None:
+            raise ValidationFailed(f"category: unknown category {category_code!r}", field="category")
+    if customer_id is not None and session.get(Customer, customer_id) is None:
+        raise ValidationFailed(f"customer: unknown customer id {customer_id}", field="customer")
+    product = None
+    if subscription_id is not None:
+        subscription = session.get(Subscription, subscription_id)
+        if subscription is None or (customer_id is not None and subscription.customer_id != customer_id):
+            raise ValidationFailed(
+                f"subscription: {subscription_id} is not a subscription of this customer",
+                field="subscription",
+            )
+        product = subscription.product
+    if parent_id is not None and session.get(WorkOrder, parent_id) is None:
+        raise ValidationFailed(f"parent: unknown work order id {parent_id}", field="parent")
+    if actor_id is not None and session.get(User, actor_id) is None:
+        raise ValidationFailed(f"actor: unknown user id {actor_id}", field="actor")
+
+    status, stage = lifecycle.INITIAL
+    order = WorkOrder(
+        number=_next_number(session, at),
+        type=type,
+        category_id=category.id if category else None,
+        channel=channel,
+        priority=priority,
+        severity=severity,
+        status=status,
+        stage=stage,
+        title=title,
+        description=description.strip(),
+        customer_id=customer_id,
+        subscription_id=subscription_id,
+        product=product,
+        region_code=region_code,
+        owner_id=actor_id,  # 首问责任制: whoever accepts the request owns it until closure
+        created_by_id=actor_id,
+        parent_id=parent_id,
+        external_id=external_id,
+        idempotency_key=idempotency_key,
+        created_at=at,
+        updated_at=at,
+    )
+    rule = route(session, order=order, category_path=category.path if category else None)
+    if rule is not None:
+        order.team_id = rule.team_id
+    session.add(order)
+    session.flush()
+    record_event(
+        session,
+        order=order,
+        action="created",
+        at=at,
+        actor_id=actor_id,
+        changes={"status": (None, status), "stage": (None, stage), "team_id": (None, order.team_id)},
+    )
+    from manyi.sla.service import start_clocks
+
+    start_clocks(session, order=order, at=at)
+    session.flush()
+    return order
+
+
+def get_order(session: Session, *, order_id: int | None = None, number: str | None = None) -> WorkOrder:
+    """Return the order with this id or number, or raise NotFound."""
+    order = None
+    if order_id is not None:
+        order = session.get(WorkOrder, order_id)
+    elif number is not None:
+        order = session.scalars(select(WorkOrder).where(WorkOrder.number == number)).first()
+    if order is None:
+        raise NotFound(f"work order {number or order_id} does not exist")
+    return order
+
+
+def _check_version(order: WorkOrder, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != order.version:
+        raise StaleVersion(
+            f"work order {order.number} was changed by someone else (version {order.version}, you had {expected_version})"
+        )
+
+
+def transition_order(
+    session: Session,
+    *,
+    order_id: int,
+    action: str,
+    actor_id: int | None = None,
+    reason: str | None = None,
+    resolution_code: str | None = None,
+    resolution: str | None = None,
+    appointment_at: datetime | None = None,
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> WorkOrder:
+    """Apply a lifecycle action to an order, record it, and move its SLA clocks accordingly."""
+    at = ensure_aware(at or now(), field="at")
+    order = get_order(session, order_id=order_id)
+    _check_version(order, expected_version)
+    if action == "transfer":
+        raise ValidationFailed("action: a transfer needs the target team; use `transfer`", field="action")
+    step = lifecycle.apply(
+        order.type, order.status, order.stage, action, stage_before_pause=order.stage_before_pause
+    )
+    if action in ("pause", "hold") and not (reason and reason.strip()):
+        raise ValidationFailed(f"reason: {action} needs a reason the customer can be told", field="reason")
+    if action == "resolve" and not resolution_code:
+        raise ValidationFailed(
+            "resolution_code: resolving an order needs a resolution code", field="resolution_code"
+        )
+    if action == "appoint":
+        if appointment_at is None:
+            raise ValidationFailed(
+                "appointment_at: booking an appointment needs its date and time", field="appointment_at"
+            )
+        appointment_at = ensure_aware(appointment_at, field="appointment_at")
+
+    before = {
+        "status": order.status,
+        "stage": order.stage,
+        "resolution_code": order.resolution_code,
+        "appointment_at": order.appointment_at,
+        "contact_attempts": order.contact_attempts,
+        "reopen_count": order.reopen_count,
+    }
+    old_status, old_stage = order.status, order.stage
+    if step.status in lifecycle.PAUSED and old_status not in lifecycle.PAUSED:
+        order.stage_before_pause = old_stage
+    order.status, order.stage = step.status, step.stage
+    if action in ("contact", "contact_failed"):
+        order.contact_attempts += 1
+    if action == "appoint":
+        order.appointment_at = appointment_at
+    if action == "resolve":
+        order.resolution_code, order.resolution, order.resolved_at = resolution_code, resolution, at
+    if step.status == "closed":
+        order.closed_at = at
+    if lifecycle.is_reopen(action):
+        order.reopen_count += 1
+        order.resolved_at = order.closed_at = None
+    order.updated_at = at
+    after = {k: getattr(order, k) for k in before}
+    record_event(
+        session,
+        order=order,
+        action=action,
+        at=at,
+        actor_id=actor_id,
+        changes={k: (before[k], after[k]) for k in before},
+        note=reason or resolution,
+    )
+    session.flush()
+    from manyi.sla.service import on_order_changed
+
+    on_order_changed(session, order=order, old_status=old_status, old_stage=old_stage, at=at)
+    session.flush()
+    return order
+
+
+def transfer_order(
+    session: Session,
+    *,
+    order_id: int,
+    team_id: int,
+    actor_id: int | None = None,
+    reason: str | None = None,
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> WorkOrder:
+    """Hand the work to another team; the first-responsible owner stays the same."""
+    at = ensure_aware(at or now(), field="at")
+    order = get_order(session, order_id=order_id)
+    _check_version(order, expected_version)
+    lifecycle.apply(order.type, order.status, order.stage, "transfer")
+    if session.get(Team, team_id) is None:
+        raise ValidationFailed(f"team: unknown team id {team_id}", field="team")
+    before = (order.team_id, order.assignee_id)
+    order.team_id, order.assignee_id, order.updated_at = team_id, None, at
+    record_event(
+        session,
+        order=order,
+        action="transfer",
+        at=at,
+        actor_id=actor_id,
+        changes={"team_id": (before[0], team_id), "assignee_id": (before[1], None)},
+        note=reason,
+    )
+    session.flush()
+    return order
+
+
+def assign_order(
+    session: Session,
+    *,
+    order_id: int,
+    assignee_id: int | None = None,
+    skill: str | None = None,
+    actor_id: int | None = None,
+    at: datetime | None = None,
+) -> WorkOrder:
+    """Assign to a given team member, or to the member of the order's team with the least open load."""
+    at = ensure_aware(at or now(), field="at")
+    order = get_order(session, order_id=order_id)
+    if order.status in lifecycle.TERMINAL:
+        raise ValidationFailed(
+            f"work order {order.number} is {order.status}; it cannot be assigned", field="assignee"
+        )
+    if assignee_id is None:
+        if order.team_id is None:
+            raise ValidationFailed("team: the order has no team; transfer it to a team first", field="team")
+        member = least_loaded_member(session, team_id=order.team_id, skill=skill)
+        if member is None:
+            raise ValidationFailed(
+                f"assignee: no active member of team {order.team_id} has skill {skill!r}", field="assignee"
+            )
+        assignee_id = member.id
+    else:
+        user = session.get(User, assignee_id)
+        if user is None or not user.active:
+            raise ValidationFailed(f"assignee: unknown or inactive user id {assignee_id}", field="assignee")
+    before = order.assignee_id
+    order.assignee_id, order.updated_at = assignee_id, at
+    record_event(
+        session,
+        order=order,
+        action="assigned",
+        at=at,
+        actor_id=actor_id,
+        changes={"assignee_id": (before, assignee_id)},
+    )
+    session.flush()
+    return order
+
+
+def add_note(
+    session: Session, *, order_id: int, text: str, actor_id: int | None = None, at: datetime | None = None
+) -> OrderNote:
+    """Attach a note to an order (and to its history)."""
+    at = ensure_aware(at or now(), field="at")
+    if not text.strip():
+        raise ValidationFailed("text: a note cannot be empty", field="text")
+    order = get_order(session, order_id=order_id)
+    note = OrderNote(order_id=order.id, author_id=actor_id, text=text.strip(), created_at=at)
+    session.add(note)
+    order.updated_at = at
+    record_event(session, order=order, action="note", at=at, actor_id=actor_id, note=text.strip())
+    session.flush()
+    return note
+
+
+def list_orders(
+    session: Session,
+    *,
+    status: str | None = None,
+    type: str | None = None,
+    region_code: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[WorkOrder], int]:
+    """Return a page of orders (newest first) and the total matching."""
+    query = select(WorkOrder)
+    if status:
+        query = query.where(WorkOrder.status == status)
+    if type:
+        query = query.where(WorkOrder.type == type)
+    if region_code:
+        query = query.where(WorkOrder.region_code == region_code)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(WorkOrder.id.desc()).offset(offset).limit(limit))
+    return list(rows), int(total)

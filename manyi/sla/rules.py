@@ -1,0 +1,69 @@
+"""Pure SLA rules: which policy matches an order, and which order change meets which clock."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+# Stages that prove the customer was reached, in lifecycle order.
+CONTACTED_STAGES = frozenset({"contacted", "responded", "appointed", "on_site"})
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What policy matching looks at, gathered from the order and its customer."""
+
+    order_type: str
+    category_path: str | None
+    product: str | None
+    brand: str | None
+    vip_level: int | None
+    priority: int
+    channel: str
+    region_codes: tuple[str, ...]  # the order's region and its ancestors
+
+
+class PolicyCriteria(Protocol):
+    order_types: list[str] | None
+    category_path_prefixes: list[str] | None
+    products: list[str] | None
+    brands: list[str] | None
+    vip_levels: list[int] | None
+    priorities: list[int] | None
+    channels: list[str] | None
+    region_codes: list[str] | None
+
+
+def _ok(criteria: Sequence[object] | None, value: object) -> bool:
+    return not criteria or value in criteria
+
+
+def policy_matches(p: PolicyCriteria, facts: OrderFacts) -> bool:
+    """True when every non-empty criterion of the policy admits the order."""
+    return (
+        _ok(p.order_types, facts.order_type)
+        and _ok(p.products, facts.product)
+        and _ok(p.brands, facts.brand)
+        and _ok(p.vip_levels, facts.vip_level)
+        and _ok(p.priorities, facts.priority)
+        and _ok(p.channels, facts.channel)
+        and (not p.region_codes or any(r in p.region_codes for r in facts.region_codes))
+        and (
+            not p.category_path_prefixes
+            or any((facts.category_path or "").startswith(x) for x in p.category_path_prefixes)
+        )
+    )
+
+
+def clock_met(kind: str, status: str, stage: str) -> bool:
+    """Whether an order now in (status, stage) has met the clock of this kind."""
+    if status in ("resolved", "closed"):
+        return True
+    if kind == "first_contact":
+        return stage in CONTACTED_STAGES
+    if kind == "appointment":
+        return stage in ("appointed", "on_site")
+    if kind == "response":
+        return stage == "responded"
+    return False

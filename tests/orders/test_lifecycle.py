@@ -1,0 +1,121 @@
+"""Every legal and illegal transition of the work-order state machine, for every order type."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from manyi.core.errors import IllegalTransition, ValidationFailed
+from manyi.orders import lifecycle as lc
+
+STAGES = {
+    "acknowledged": ("accepted", "extracted"),
+    "inProgress": ("contacted", "responded", "appointed", "on_site"),
+    "pending": ("pending",),
+    "held": ("held",),
+    "resolved": ("awaiting_callback",),
+    "closed": ("closed",),
+    "rejected": ("rejected",),
+    "cancelled": ("cancelled",),
+}
+ACTIONS = [
+    "extract",
+    "contact",
+    "contact_failed",
+    "respond",
+    "appoint",
+    "arrive",
+    "pause",
+    "hold",
+    "resume",
+    "resolve",
+    "callback_ok",
+    "callback_unsatisfied",
+    "close",
+    "reopen",
+    "reject",
+    "cancel",
+    "transfer",
+]
+
+
+# The whole table, written out independently of the implementation: (type set, status, stage) -> action -> target.
+def expected(order_type: str, status: str, stage: str) -> dict[str, tuple[str, str]]:
+    out: dict[str, tuple[str, str]] = {}
+    open_ = status in ("acknowledged", "inProgress", "pending", "held")
+    if status == "acknowledged":
+        if stage == "accepted":
+            out["extract"] = ("acknowledged", "extracted")
+        out["reject"] = ("rejected", "rejected")
+        out["contact"] = ("inProgress", "contacted")
+        if order_type in ("inquiry", "callback", "proactiveCare", "change"):
+            out["resolve"] = ("resolved", "awaiting_callback")
+    if status == "inProgress":
+        out["contact"] = ("inProgress", stage)
+        out["resolve"] = ("resolved", "awaiting_callback")
+        if order_type == "complaint" and stage == "contacted":
+            out["respond"] = ("inProgress", "responded")
+        if order_type in ("fault", "install", "remove", "move"):
+            if stage in ("contacted", "appointed"):
+                out["appoint"] = ("inProgress", "appointed")
+            if stage == "appointed":
+                out["arrive"] = ("inProgress", "on_site")
+    if status in ("acknowledged", "inProgress"):
+        out["contact_failed"] = (status, stage)
+        out["transfer"] = (status, stage)
+        out["pause"] = ("pending", "pending")
+        out["hold"] = ("held", "held")
+    if status in ("pending", "held"):
+        out["resume"] = ("inProgress", "appointed")  # stage_before_pause given below
+    if status == "resolved":
+        out["callback_ok"] = ("closed", "closed")
+        out["close"] = ("closed", "closed")
+        out["callback_unsatisfied"] = ("inProgress", "contacted")
+    if status in ("resolved", "closed"):
+        out["reopen"] = ("inProgress", "contacted")
+    if open_:
+        out["cancel"] = ("cancelled", "cancelled")
+    return out
+
+
+CASES = [
+    (t, status, stage, action)
+    for t in lc.ORDER_TYPES
+    for status, stages in STAGES.items()
+    for stage, action in itertools.product(stages, ACTIONS)
+]
+
+
+@pytest.mark.parametrize(("order_type", "status", "stage", "action"), CASES)
+def test_transition_table(order_type: str, status: str, stage: str, action: str) -> None:
+    want = expected(order_type, status, stage).get(action)
+    if want is None:
+        with pytest.raises(IllegalTransition, match=f"action '{action}' is not allowed"):
+            lc.apply(order_type, status, stage, action, stage_before_pause="appointed")
+    else:
+        step = lc.apply(order_type, status, stage, action, stage_before_pause="appointed")
+        assert (step.status, step.stage) == want
+
+
+def test_next_actions_match_the_table() -> None:
+    for order_type, (status, stages) in itertools.product(lc.ORDER_TYPES, STAGES.items()):
+        for stage in stages:
+            assert lc.next_actions(order_type, status, stage) == sorted(expected(order_type, status, stage))
+
+
+def test_terminal_states_offer_only_reopen_from_closed() -> None:
+    assert lc.next_actions("fault", "closed", "closed") == ["reopen"]
+    assert lc.next_actions("fault", "cancelled", "cancelled") == []
+    with pytest.raises(IllegalTransition, match="none \\(the order is finished\\)"):
+        lc.apply("fault", "rejected", "rejected", "reopen")
+
+
+def test_error_lists_the_legal_actions() -> None:
+    with pytest.raises(IllegalTransition, match="allowed: callback_ok, callback_unsatisfied, close, reopen"):
+        lc.apply("install", "resolved", "awaiting_callback", "arrive")
+
+
+def test_unknown_type_is_a_validation_error() -> None:
+    with pytest.raises(ValidationFailed, match="type: expected one of complaint"):
+        lc.next_actions("upgrade", "acknowledged", "accepted")

@@ -1,0 +1,212 @@
+"""Work-order services on SQLite and PostgreSQL: creation, routing, ownership, history, SLA clocks."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from manyi.core.errors import IllegalTransition, StaleVersion, ValidationFailed
+from manyi.orders import service
+from manyi.orders.history import order_history
+from manyi.orders.models import WorkOrder
+from manyi.sla.models import SlaClock, SlaTarget
+from manyi.sla.service import order_clocks, recompute_policy_clocks
+
+from .conftest import Operator
+
+CST = timezone(timedelta(hours=8))
+MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=CST)
+
+
+def fault(session: Session, op: Operator, at: datetime = MONDAY_10, **kw: object) -> WorkOrder:
+    args: dict[str, object] = dict(
+        type="fault",
+        description="宽带无法上网",
+        channel="hotline",
+        region_code="330106",
+        customer_id=op.customer.id,
+        subscription_id=op.broadband.id,
+        actor_id=op.agent.id,
+        at=at,
+    )
+    args.update(kw)
+    return service.create_order(session, **args)  # type: ignore[arg-type]
+
+
+def clocks(session: Session, order: WorkOrder) -> dict[str, SlaClock]:
+    return {c.kind: c for c in order_clocks(session, order_id=order.id)}
+
+
+def test_create_routes_owns_records_and_starts_clocks(session: Session, operator: Operator) -> None:
+    order = fault(session, operator)
+    assert order.number == "GD20261123000001"
+    assert (order.status, order.stage) == ("acknowledged", "accepted")
+    assert order.owner_id == operator.agent.id
+    assert order.team_id == operator.field_team.id  # fault in a Hangzhou district -> field crew
+    assert order.product == "broadband"
+    events = order_history(session, order_id=order.id)
+    assert [e.action for e in events] == ["created"]
+    c = clocks(session, order)
+    assert set(c) == {"first_contact", "appointment", "resolution"}
+    assert c["first_contact"].due_at == datetime(2026, 11, 23, 12, 0, tzinfo=CST)
+    assert c["first_contact"].warn_at == datetime(2026, 11, 23, 11, 36, tzinfo=CST)  # 80% of 2 h
+    assert c["appointment"].due_at == MONDAY_10 + timedelta(hours=24)
+    assert c["resolution"].due_at == datetime(2026, 11, 26, 18, 0, tzinfo=CST)
+    assert fault(session, operator).number == "GD20261123000002"
+
+
+def test_idempotency_key_and_external_id_return_the_same_order(session: Session, operator: Operator) -> None:
+    first = fault(session, operator, idempotency_key="k-1")
+    assert fault(session, operator, idempotency_key="k-1").id == first.id
+    ext = fault(session, operator, external_id="CRM-9", channel="partner")
+    assert fault(session, operator, external_id="CRM-9", channel="partner").id == ext.id
+    assert session.scalar(select(func.count()).select_from(WorkOrder)) == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"type": "upgrade"}, "type: expected one of"),
+        ({"region_code": "999999"}, "region_code: unknown region"),
+        ({"channel": "pigeon"}, "channel: expected one of"),
+        ({"description": "  "}, "description: expected a non-empty text"),
+        ({"priority": 9}, "priority: expected 1"),
+        ({"category_code": "NOPE"}, "category: unknown category"),
+    ],
+)
+def test_bad_input_is_refused_and_changes_nothing(
+    session: Session, operator: Operator, change: dict, message: str
+) -> None:  # type: ignore[type-arg]
+    with pytest.raises(ValidationFailed, match=message):
+        fault(session, operator, **change)
+    assert session.scalar(select(func.count()).select_from(WorkOrder)) == 0
+
+
+def test_pause_resume_and_meeting_clocks(session: Session, operator: Operator) -> None:
+    order = fault(session, operator)
+    service.transition_order(
+        session, order_id=order.id, action="contact", at=MONDAY_10 + timedelta(minutes=30)
+    )
+    c = clocks(session, order)
+    assert c["first_contact"].state == "met" and not c["first_contact"].breached
+    before_due = c["resolution"].due_at
+    # Waiting on the customer from Monday 11:00 to Tuesday 11:00: one working day (7.5 h) does not count.
+    service.transition_order(
+        session, order_id=order.id, action="pause", reason="客户出差", at=MONDAY_10 + timedelta(hours=1)
+    )
+    assert {k: v.state for k, v in clocks(session, order).items()} == {
+        "first_contact": "met",
+        "appointment": "paused",
+        "resolution": "paused",
+    }
+    service.transition_order(session, order_id=order.id, action="resume", at=MONDAY_10 + timedelta(hours=25))
+    order = service.get_order(session, order_id=order.id)
+    assert order.stage == "contacted"  # back where it paused
+    c = clocks(session, order)
+    assert c["resolution"].state == "running"
+    assert c["resolution"].due_at == datetime(2026, 11, 27, 18, 0, tzinfo=CST)
+    assert before_due == datetime(2026, 11, 26, 18, 0, tzinfo=CST)
+    assert c["appointment"].due_at == MONDAY_10 + timedelta(hours=48)  # natural hours: 24 h paused
+    service.transition_order(
+        session,
+        order_id=order.id,
+        action="appoint",
+        appointment_at=MONDAY_10 + timedelta(days=2),
+        at=MONDAY_10 + timedelta(hours=26),
+    )
+    assert clocks(session, order)["appointment"].state == "met"
+
+
+def test_resolve_reopen_runs_the_resolution_clock_again(session: Session, operator: Operator) -> None:
+    order = fault(session, operator)
+    at = MONDAY_10
+    for action in ("contact", "appoint", "arrive"):
+        at += timedelta(minutes=30)
+        service.transition_order(session, order_id=order.id, action=action, appointment_at=at, at=at)
+    service.transition_order(
+        session, order_id=order.id, action="resolve", resolution_code="FIXED", at=at + timedelta(hours=1)
+    )
+    c = clocks(session, order)
+    assert c["resolution"].state == "met" and c["resolution"].met_at is not None
+    # Resolved Monday 12:30 (wait: 11:30 + 1 h), re-opened Wednesday 12:30: two working days pass unseen.
+    service.transition_order(
+        session, order_id=order.id, action="callback_unsatisfied", at=at + timedelta(days=2, hours=1)
+    )
+    order = service.get_order(session, order_id=order.id)
+    assert (order.status, order.reopen_count) == ("inProgress", 1)
+    c = clocks(session, order)
+    assert c["resolution"].state == "running"
+    assert c["resolution"].due_at == datetime(2026, 11, 30, 18, 0, tzinfo=CST)
+    actions = [e.action for e in order_history(session, order_id=order.id)]
+    assert actions[-2:] == ["callback_unsatisfied", "sla_reopened"]
+
+
+def test_history_has_before_and_after(session: Session, operator: Operator) -> None:
+    order = fault(session, operator)
+    service.transition_order(
+        session, order_id=order.id, action="contact", actor_id=operator.agent.id, at=MONDAY_10
+    )
+    event = order_history(session, order_id=order.id)[-1]
+    assert event.actor_id == operator.agent.id
+    assert {"field": "status", "before": "acknowledged", "after": "inProgress"} in event.changes
+    assert {"field": "contact_attempts", "before": 0, "after": 1} in event.changes
+
+
+def test_illegal_transition_and_stale_version_change_nothing(session: Session, operator: Operator) -> None:
+    order = fault(session, operator)
+    with pytest.raises(
+        IllegalTransition, match="'arrive' is not allowed for a fault order in acknowledged/accepted"
+    ):
+        service.transition_order(session, order_id=order.id, action="arrive")
+    with pytest.raises(StaleVersion, match="changed by someone else"):
+        service.transition_order(
+            session, order_id=order.id, action="contact", expected_version=order.version + 5
+        )
+    with pytest.raises(ValidationFailed, match="resolution_code"):
+        service.transition_order(session, order_id=order.id, action="contact")
+        service.transition_order(session, order_id=order.id, action="resolve")
+    assert [e.action for e in order_history(session, order_id=order.id)] == ["created", "contact"]
+
+
+def test_transfer_keeps_the_first_responsible_owner(session: Session, operator: Operator) -> None:
+    order = fault(session, operator)
+    service.transfer_order(
+        session, order_id=order.id, team_id=operator.back_office.id, actor_id=operator.agent.id
+    )
+    assert order.owner_id == operator.agent.id
+    assert order.team_id == operator.back_office.id
+
+
+def test_assignment_picks_least_loaded_member_with_skill(session: Session, operator: Operator) -> None:
+    t1, t2, t3 = operator.techs
+    first = fault(session, operator)
+    assert service.assign_order(session, order_id=first.id).assignee_id == t1.id
+    second = fault(session, operator)
+    assert service.assign_order(session, order_id=second.id).assignee_id == t2.id
+    third = fault(session, operator)
+    assert service.assign_order(session, order_id=third.id, skill="broadband").assignee_id in (t1.id, t2.id)
+    fourth = fault(session, operator)
+    assert service.assign_order(session, order_id=fourth.id).assignee_id == t3.id
+
+
+def test_a_changed_policy_recomputes_open_clocks(session: Session, operator: Operator) -> None:
+    order = fault(session, operator)
+    resolution = clocks(session, order)["resolution"]
+    target = session.scalars(
+        select(SlaTarget).where(SlaTarget.policy_id == resolution.policy_id, SlaTarget.kind == "resolution")
+    ).one()
+    target.amount = 1
+    assert recompute_policy_clocks(session, policy_id=resolution.policy_id, at=MONDAY_10) == 3
+    assert clocks(session, order)["resolution"].due_at == datetime(2026, 11, 24, 18, 0, tzinfo=CST)
+
+
+def test_an_order_reaching_into_an_unknown_year_is_recorded_provisional(
+    session: Session, operator: Operator
+) -> None:
+    order = fault(session, operator, at=datetime(2026, 12, 31, 17, 0, tzinfo=CST))
+    assert order.id is not None
+    assert order.sla_provisional
+    assert clocks(session, order)["resolution"].provisional
