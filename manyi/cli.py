@@ -54,3 +54,7 @@ def _register_subapps() -> None:
 
 
 _register_subapps()
+
+
+if __name__ == "__main__":
+    app()

@@ -12,6 +12,7 @@ MODEL_MODULES = (
     "manyi.calendars.models",
     "manyi.orders.models",
     "manyi.sla.models",
+    "manyi.outbox.models",
 )
 
 

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     default_timezone: str = "Asia/Shanghai"
     default_calendar: str = "office"
     sla_warning_share: float = Field(default=0.8, gt=0, lt=1)
+    # Minutes after a breach at which it goes to the team lead, the department head, the branch manager.
+    escalation_delays_minutes: tuple[int, int, int] = (0, 240, 1440)
     attachments_dir: str = "./var/attachments"
     worker_batch_size: int = Field(default=1000, ge=1)
     worker_idle_seconds: float = Field(default=1.0, gt=0)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 16:14:55.457384
+Create Date: 2026-11-22 16:19:59.575852
 """
 
 from collections.abc import Sequence
@@ -84,6 +84,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_regions_parent_code"), ["parent_code"], unique=False)
 
     op.create_table(
+        "sla_policies",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("rank", sa.Integer(), nullable=False),
+        sa.Column("order_types", sa.JSON(), nullable=True),
+        sa.Column("category_path_prefixes", sa.JSON(), nullable=True),
+        sa.Column("products", sa.JSON(), nullable=True),
+        sa.Column("brands", sa.JSON(), nullable=True),
+        sa.Column("vip_levels", sa.JSON(), nullable=True),
+        sa.Column("priorities", sa.JSON(), nullable=True),
+        sa.Column("channels", sa.JSON(), nullable=True),
+        sa.Column("region_codes", sa.JSON(), nullable=True),
+        sa.Column("calendar_name", sa.String(length=64), nullable=True),
+        sa.Column("warning_share", sa.Float(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sla_policies")),
+        sa.UniqueConstraint("name", name=op.f("uq_sla_policies_name")),
+    )
+    op.create_table(
         "calendar_hours",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("calendar_name", sa.String(length=64), nullable=False),
@@ -156,6 +176,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_departments")),
         sa.UniqueConstraint("name", name=op.f("uq_departments_name")),
     )
+    op.create_table(
+        "sla_targets",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("policy_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("amount", sa.Float(), nullable=False),
+        sa.Column("unit", sa.String(length=16), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["policy_id"], ["sla_policies.id"], name=op.f("fk_sla_targets_policy_id_sla_policies")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sla_targets")),
+    )
+    with op.batch_alter_table("sla_targets", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sla_targets_policy_id"), ["policy_id"], unique=False)
+
     op.create_table(
         "subscriptions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -241,6 +276,7 @@ def upgrade() -> None:
         sa.Column("severity", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("stage", sa.String(length=32), nullable=False),
+        sa.Column("stage_before_pause", sa.String(length=32), nullable=True),
         sa.Column("title", sa.String(length=200), nullable=True),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("customer_id", sa.Integer(), nullable=True),
@@ -385,11 +421,88 @@ def upgrade() -> None:
             batch_op.f("ix_order_relations_related_order_id"), ["related_order_id"], unique=False
         )
 
+    op.create_table(
+        "outbox_messages",
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", manyi.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("topic", sa.String(length=64), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("recipient_user_id", sa.Integer(), nullable=True),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("dedupe_key", sa.String(length=128), nullable=False),
+        sa.Column("available_at", manyi.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("sent_at", manyi.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["work_orders.id"], name=op.f("fk_outbox_messages_order_id_work_orders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["recipient_user_id"], ["users.id"], name=op.f("fk_outbox_messages_recipient_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_messages")),
+        sa.UniqueConstraint("dedupe_key", name=op.f("uq_outbox_messages_dedupe_key")),
+    )
+    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
+        batch_op.create_index("ix_outbox_messages_available_at", ["available_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outbox_messages_order_id"), ["order_id"], unique=False)
+
+    op.create_table(
+        "sla_clocks",
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("policy_id", sa.Integer(), nullable=False),
+        sa.Column("calendar_name", sa.String(length=64), nullable=False),
+        sa.Column("amount", sa.Float(), nullable=False),
+        sa.Column("unit", sa.String(length=16), nullable=False),
+        sa.Column("warning_share", sa.Float(), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("started_at", manyi.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("budget_seconds", sa.Integer(), nullable=False),
+        sa.Column("due_at", manyi.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("warn_at", manyi.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("paused_at", manyi.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("pauses", sa.JSON(), nullable=False),
+        sa.Column("met_at", manyi.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("breached", sa.Boolean(), nullable=False),
+        sa.Column("breached_at", manyi.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("warned_at", manyi.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("provisional", sa.Boolean(), nullable=False),
+        sa.Column("escalation_level", sa.Integer(), nullable=False),
+        sa.Column("next_check_at", manyi.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["work_orders.id"], name=op.f("fk_sla_clocks_order_id_work_orders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["policy_id"], ["sla_policies.id"], name=op.f("fk_sla_clocks_policy_id_sla_policies")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sla_clocks")),
+    )
+    with op.batch_alter_table("sla_clocks", schema=None) as batch_op:
+        batch_op.create_index("ix_sla_clocks_next_check_at", ["next_check_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_sla_clocks_order_id"), ["order_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("sla_clocks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sla_clocks_order_id"))
+        batch_op.drop_index("ix_sla_clocks_next_check_at")
+
+    op.drop_table("sla_clocks")
+    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbox_messages_order_id"))
+        batch_op.drop_index("ix_outbox_messages_available_at")
+
+    op.drop_table("outbox_messages")
     with op.batch_alter_table("order_relations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_order_relations_related_order_id"))
         batch_op.drop_index(batch_op.f("ix_order_relations_order_id"))
@@ -431,6 +544,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_subscriptions_customer_id"))
 
     op.drop_table("subscriptions")
+    with op.batch_alter_table("sla_targets", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sla_targets_policy_id"))
+
+    op.drop_table("sla_targets")
     op.drop_table("departments")
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_customers_region_code"))
@@ -447,6 +564,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_calendar_hours_calendar_name"))
 
     op.drop_table("calendar_hours")
+    op.drop_table("sla_policies")
     with op.batch_alter_table("regions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_regions_parent_code"))
 

@@ -1,0 +1,71 @@
+"""The background worker: SLA sweeps and outbox deliveries, in short transactions, forever.
+
+Deadlines are rows (next_check_at, available_at), never timers in memory: a worker killed at any
+point leaves nothing half done, and a restarted one catches up from the database.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from dataclasses import dataclass
+from types import FrameType
+
+from manyi.core.clock import now
+from manyi.core.db import unit_of_work
+from manyi.core.logging import get_logger
+from manyi.core.settings import get_settings
+from manyi.outbox.service import deliver_due
+from manyi.sla.tasks import sweep_due_clocks
+
+log = get_logger("manyi.worker")
+
+
+@dataclass
+class PassResult:
+    fired: int
+    delivered: int
+
+
+def run_pass(*, batch: int) -> PassResult:
+    """One pass: fire due SLA steps, then deliver due messages, each batch its own transaction."""
+    fired = delivered = 0
+    while True:
+        with unit_of_work() as session:
+            n = sweep_due_clocks(session, at=now(), limit=batch)
+        fired += n
+        if n < batch:
+            break
+    while True:
+        with unit_of_work() as session:
+            n = deliver_due(session, at=now(), limit=batch)
+        delivered += n
+        if n < batch:
+            break
+    return PassResult(fired, delivered)
+
+
+class Worker:
+    def __init__(self, *, batch: int | None = None, idle_seconds: float | None = None) -> None:
+        settings = get_settings()
+        self.batch = batch or settings.worker_batch_size
+        self.idle_seconds = idle_seconds or settings.worker_idle_seconds
+        self.stopping = False
+
+    def _stop(self, signum: int, _frame: FrameType | None) -> None:
+        log.info("worker_stopping", signal=signum)
+        self.stopping = True
+
+    def run(self, *, once: bool = False) -> None:
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        log.info("worker_started", batch=self.batch)
+        while not self.stopping:
+            result = run_pass(batch=self.batch)
+            if result.fired or result.delivered:
+                log.info("worker_pass", fired=result.fired, delivered=result.delivered)
+            if once:
+                break
+            if not (result.fired or result.delivered):
+                time.sleep(self.idle_seconds)
+        log.info("worker_stopped")
