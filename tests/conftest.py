@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from manyi.core import db as core_db
 from manyi.core.model_registry import load_all_models
 
+pytest_plugins = ["tests.operator_fixture"]
+
 PG_URL = os.environ.get("MANYI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REQUIRE_PG = os.environ.get("MANYI_REQUIRE_POSTGRES") == "1"
 

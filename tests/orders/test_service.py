@@ -14,8 +14,7 @@ from manyi.orders.history import order_history
 from manyi.orders.models import WorkOrder
 from manyi.sla.models import SlaClock, SlaTarget
 from manyi.sla.service import order_clocks, recompute_policy_clocks
-
-from .conftest import Operator
+from tests.operator_fixture import Operator
 
 CST = timezone(timedelta(hours=8))
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=CST)
