@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -12,8 +13,11 @@ from rich.console import Console
 from manyi.core.errors import ManyiError
 
 F = TypeVar("F", bound=Callable[..., Any])
-err_console = Console(stderr=True)
-console = Console()
+# Piped output (scripts, logs) gets wide lines instead of Rich's 80-column default, so order
+# numbers and messages are never cut.
+_width = None if sys.stdout.isatty() else 160
+err_console = Console(stderr=True, width=_width)
+console = Console(width=_width)
 
 
 def fail(message: str, *, code: int = 2) -> None:
