@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     worker_batch_size: int = Field(default=1000, ge=1)
     worker_idle_seconds: float = Field(default=1.0, gt=0)
     log_level: str = "INFO"
+    # Keys PII at rest (ID numbers): set MANYI_SECRET_KEY in production; the default is for demos only.
+    secret_key: str = "manyi-development-key-change-me"
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -1,0 +1,85 @@
+"""`manyi demo`: a realistic demo operator, generated with Faker (zh_CN) and replayed through the services."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from faker import Faker
+from sqlalchemy import func, select
+
+from manyi.calendars.service import get_calendar, seed_calendars
+from manyi.core.clock import now
+from manyi.core.db import session_factory
+from manyi.demo.customers import build_customers
+from manyi.demo.orders import replay_orders
+from manyi.demo.organisation import build_organisation
+from manyi.orders.categories import seed_categories
+from manyi.orders.models import WorkOrder
+from manyi.org.regions import seed_regions
+from manyi.sla.service import seed_default_policies
+from manyi.worker import run_pass
+
+
+@dataclass
+class DemoReport:
+    customers: int
+    orders: int
+    staff: int
+
+
+def has_orders() -> bool:
+    with session_factory()() as session:
+        return bool(session.scalar(select(func.count()).select_from(WorkOrder)))
+
+
+def generate(
+    *,
+    customers: int = 20_000,
+    orders: int = 5_000,
+    seed: int = 2026,
+    province: str = "浙江省",
+    on_stage: Callable[[str, int], Callable[[int], None]] | None = None,
+) -> DemoReport:
+    """Create the demo operator in the configured database (which must be migrated and empty)."""
+    fake = Faker("zh_CN")
+    fake.seed_instance(seed)
+    rng = random.Random(seed)
+    started = now()
+
+    def stage(name: str, total: int) -> Callable[[int], None]:
+        return on_stage(name, total) if on_stage else (lambda _n: None)
+
+    with session_factory()() as session:
+        regions = seed_regions(session, province=province)
+        seed_calendars(session)
+        seed_categories(session)
+        seed_default_policies(session)
+        org = build_organisation(session, fake, regions=regions)
+        session.commit()
+        districts = [r for ds in org.districts.values() for r in ds]
+        build_customers(
+            session,
+            fake,
+            rng,
+            count=customers,
+            districts=districts,
+            progress=stage("customers 客户", customers),
+        )
+        session.commit()
+        office = get_calendar(session, name="office")
+        replay_orders(
+            session,
+            rng=rng,
+            org=org,
+            office=office,
+            count=orders,
+            now=started,
+            progress=stage("work orders 工单", orders),
+        )
+        staff = len(org.users)
+    # Fire the warnings, breaches and escalations that history has run into, as the worker would have.
+    while run_pass(batch=2000).fired:
+        pass
+    return DemoReport(customers=customers, orders=orders, staff=staff)

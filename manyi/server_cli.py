@@ -1,0 +1,40 @@
+"""`manyi serve`: the HTTP server, optionally with a worker alongside."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import typer
+
+from manyi.core.cli_support import cli_errors, console
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("serve")
+    @cli_errors
+    def serve(
+        host: str = typer.Option("", "--host", help="Bind address (default: setting, 127.0.0.1)"),
+        port: int = typer.Option(0, "--port", help="Port (default: setting, 8000)"),
+        with_worker: bool = typer.Option(
+            False, "--with-worker", help="Also run `manyi worker` in a child process"
+        ),
+    ) -> None:
+        """Serve Manyi over HTTP."""
+        import uvicorn
+
+        from manyi.app import create_app
+        from manyi.core.settings import get_settings
+
+        settings = get_settings()
+        host, port = host or settings.host, port or settings.port
+        worker = subprocess.Popen([sys.executable, "-m", "manyi.cli", "worker"]) if with_worker else None
+        console.print(f"Manyi is running at http://{host}:{port}/  (health: /healthz)", highlight=False)
+        if worker:
+            console.print(f"worker running (pid {worker.pid})", highlight=False)
+        try:
+            uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+        finally:
+            if worker:
+                worker.terminate()
+                worker.wait(timeout=30)

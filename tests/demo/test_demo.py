@@ -1,0 +1,49 @@
+"""A small demo operator: real divisions, staff, customers, and orders whose histories are realistic."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from manyi.core.crypto import decrypt, keyed_hash
+from manyi.customers.models import Customer
+from manyi.demo.generator import generate, has_orders
+from manyi.orders.models import OrderEvent, WorkOrder
+from manyi.org.models import Region, User
+from manyi.org.passwords import verify_password
+from manyi.outbox.models import OutboxMessage
+from manyi.sla.models import SlaClock
+
+
+def test_demo_operator(engine: Engine) -> None:
+    assert not has_orders()
+    report = generate(customers=300, orders=400, seed=7)
+    assert has_orders()
+    with Session(engine) as s:
+        assert s.get(Region, "330106").name == "西湖区"  # type: ignore[union-attr]
+        assert s.get(Region, "330100").name == "杭州市"  # type: ignore[union-attr]
+        assert s.scalar(select(func.count()).select_from(User)) == report.staff >= 45
+        admin = s.scalars(select(User).where(User.username == "admin")).one()
+        assert verify_password(admin.password_hash, "manyi-demo")
+        customer = s.scalars(select(Customer).limit(1)).one()
+        assert customer.id_number_hash == keyed_hash(decrypt(customer.id_number_encrypted or ""))
+        by_status = dict(s.execute(select(WorkOrder.status, func.count()).group_by(WorkOrder.status)).all())
+        assert sum(by_status.values()) == 400
+        assert (
+            by_status["closed"] > 200
+            and by_status.get("acknowledged", 0) + by_status.get("inProgress", 0) > 0
+        )
+        assert s.scalar(select(func.count()).select_from(WorkOrder).where(WorkOrder.reopen_count > 0)) > 0
+        assert s.scalar(select(func.count()).select_from(OrderEvent).where(OrderEvent.action == "pause")) > 0
+        breached = (
+            s.scalar(select(func.count()).select_from(SlaClock).where(SlaClock.breached.is_(True))) or 0
+        )
+        met = s.scalar(select(func.count()).select_from(SlaClock).where(SlaClock.state == "met")) or 0
+        assert 0 < breached < met  # most on time, some breached
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) > 0
+        # The worker caught up with history: nothing is left due.
+        from manyi.core.clock import now
+
+        assert (
+            s.scalar(select(func.count()).select_from(SlaClock).where(SlaClock.next_check_at <= now())) == 0
+        )
