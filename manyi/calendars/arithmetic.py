@@ -195,11 +195,32 @@ class WorkingCalendar:
     # ----- public arithmetic -------------------------------------------------------------------
     def add_working_seconds(self, start: datetime, seconds: float, *, strict: bool = False) -> Deadline:
         """Consume seconds of working time from start; the due instant is the earliest it is used up."""
+        # The hot path of every SLA computation: inlined lookups, one bisect each way.
         if seconds < 0:
             raise ValidationFailed(f"amount: expected a non-negative duration, got {seconds}")
-        epoch = self._epoch(start)
-        due = self._instant_at_elapsed(self._elapsed(epoch) + round(seconds)) if seconds else epoch
-        return self._finish(epoch, due, strict)
+        if start.tzinfo is None:
+            self._epoch(start)  # raises the naive-datetime error
+        epoch = int(start.timestamp())
+        if not (self._index_start <= epoch < self._index_end):
+            self._epoch(start)  # raises the out-of-range error
+        if seconds:
+            ends, starts, cum = self._ends, self._starts, self._cum
+            i = bisect_right(ends, epoch)
+            elapsed = (
+                (cum[i] + (epoch - starts[i] if epoch > starts[i] else 0))
+                if i < len(starts)
+                else self._cum_end[-1]
+            )
+            target = elapsed + round(seconds)
+            j = bisect_left(self._cum_end, target)
+            if j == len(starts):
+                raise ValidationFailed(f"deadline beyond the calendar range (after {INDEX_LAST_YEAR})")
+            due = starts[j] + target - cum[j]
+        else:
+            due = epoch
+        if self._provisional_from is not None and due >= self._provisional_from:
+            return self._finish(epoch, due, strict)
+        return Deadline(datetime.fromtimestamp(due, UTC), False)
 
     def add_working_hours(self, start: datetime, hours: float, *, strict: bool = False) -> Deadline:
         return self.add_working_seconds(start, hours * 3600, strict=strict)
