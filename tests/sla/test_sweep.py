@@ -146,33 +146,33 @@ def test_two_concurrent_workers_fire_each_step_once(
 def test_worker_killed_mid_batch_loses_and_repeats_nothing(
     engine: Engine, session: Session, operator: Operator
 ) -> None:
-    make_orders(session, operator, 150)
+    make_orders(session, operator, 200)
     session.commit()
     env = {
         **os.environ,
         "MANYI_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        "MANYI_WORKER_BATCH_SIZE": "20",
+        "MANYI_WORKER_BATCH_SIZE": "1",
     }
     worker = [sys.executable, "-m", "manyi.cli", "worker"]
     proc = subprocess.Popen(worker, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # kill it once it has committed some batches, mid-run
         with Session(engine) as s:
-            if (s.scalar(select(func.count()).select_from(OutboxMessage)) or 0) >= 100:
+            if (s.scalar(select(func.count()).select_from(OutboxMessage)) or 0) >= 2:
                 break
-        time.sleep(0.05)
+        time.sleep(0.001)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     with Session(engine) as s:
         partial = s.scalar(select(func.count()).select_from(OutboxMessage)) or 0
-    assert 0 < partial < 150 * 3 * 3
+    assert 0 < partial < 200 * 3 * 3
     subprocess.run([*worker, "--once"], env=env, check=True, timeout=120, capture_output=True)
     with Session(engine) as s:
         keys = list(s.scalars(select(OutboxMessage.dedupe_key)))
-        assert len(keys) == len(set(keys)) == 150 * 3 * 3
+        assert len(keys) == len(set(keys)) == 200 * 3 * 3
         assert (
             s.scalar(select(func.count()).select_from(OrderEvent).where(OrderEvent.action.like("sla_%")))
-            == 150 * 3 * 3
+            == 200 * 3 * 3
         )
         assert (
             s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None)))
