@@ -99,9 +99,14 @@ def load_year(
     path: Path = typer.Argument(..., help="YAML or CSV file (see docs/calendar-year-file.md)"),
 ) -> None:
     """Load a year's holidays and make-up working days from the State Council notice."""
+    from manyi.sla.service import recompute_provisional_clocks
+
     with unit_of_work() as session:
         count = service.load_year(session, year=year, path=path)
-    console.print(f"{year}: loaded {count} days", highlight=False)
+        recomputed = recompute_provisional_clocks(session)
+    console.print(
+        f"{year}: loaded {count} days; {recomputed} provisional SLA clocks recomputed", highlight=False
+    )
 
 
 @cli_app.command("seed")

@@ -219,6 +219,31 @@ def on_order_changed(
     session.flush()
 
 
+def _recompute(
+    session: Session, clock: SlaClock, *, amount: float, unit: str, warning_share: float, at: datetime
+) -> None:
+    """Recompute a clock's deadline from its start, as if it had always had this limit and calendar data."""
+    cal = get_calendar(session, name=clock.calendar_name)
+    fresh = cal.add(clock.started_at, amount, unit)
+    budget = _budget(cal, clock.started_at, fresh.due_at, unit)
+    # Shift the new deadline by the pauses already taken, as the running clock would have.
+    paused = sum(
+        _budget(cal, datetime.fromisoformat(a), datetime.fromisoformat(b), unit) for a, b in clock.pauses
+    )
+    clock.amount, clock.unit, clock.budget_seconds, clock.warning_share = amount, unit, budget, warning_share
+    if clock.state == "paused" and clock.paused_at is not None:
+        consumed_to_pause = _budget(cal, clock.started_at, clock.paused_at, unit) - paused
+        clock.due_at, provisional = _advance(cal, clock.paused_at, budget - consumed_to_pause, unit)
+    else:
+        clock.due_at, provisional = _advance(cal, clock.started_at, budget + paused, unit)
+    if clock.warned_at is None:
+        clock.warn_at, _ = _advance(cal, clock.started_at, budget * warning_share + paused, unit)
+    clock.provisional = fresh.provisional or provisional
+    if clock.breached and clock.due_at > at:
+        clock.breached, clock.breached_at = False, None
+    _schedule(clock)
+
+
 def recompute_policy_clocks(session: Session, *, policy_id: int, at: datetime | None = None) -> int:
     """After a policy's targets changed, recompute its open clocks from their start; return how many."""
     at = ensure_aware(at or now(), field="at")
@@ -235,33 +260,33 @@ def recompute_policy_clocks(session: Session, *, policy_id: int, at: datetime | 
             clock.state = "stopped"
             _schedule(clock)
             continue
-        cal = get_calendar(session, name=clock.calendar_name)
-        fresh = cal.add(clock.started_at, target.amount, target.unit)
-        budget = _budget(cal, clock.started_at, fresh.due_at, target.unit)
-        # Shift the new deadline by the pauses already taken, as the running clock would have.
-        paused = 0
-        for start_iso, end_iso in clock.pauses:
-            paused += _budget(
-                cal, datetime.fromisoformat(start_iso), datetime.fromisoformat(end_iso), target.unit
-            )
-        clock.amount, clock.unit, clock.budget_seconds, clock.warning_share = (
-            target.amount,
-            target.unit,
-            budget,
-            policy.warning_share,
+        _recompute(
+            session, clock, amount=target.amount, unit=target.unit, warning_share=policy.warning_share, at=at
         )
-        clock.due_at, provisional = _advance(cal, clock.started_at, budget + paused, target.unit)
-        if clock.warned_at is None:
-            clock.warn_at, _ = _advance(
-                cal, clock.started_at, budget * policy.warning_share + paused, target.unit
-            )
-        clock.provisional = fresh.provisional or provisional
-        if clock.breached and clock.due_at > at:
-            clock.breached, clock.breached_at = False, None
-        _schedule(clock)
         count += 1
     session.flush()
     return count
+
+
+def recompute_provisional_clocks(session: Session, *, at: datetime | None = None) -> int:
+    """Once a year's schedule is loaded, recompute every open clock computed on weekdays only."""
+    at = ensure_aware(at or now(), field="at")
+    clocks = list(
+        session.scalars(
+            select(SlaClock).where(SlaClock.provisional.is_(True), SlaClock.state.in_(("running", "paused")))
+        )
+    )
+    for clock in clocks:
+        _recompute(
+            session, clock, amount=clock.amount, unit=clock.unit, warning_share=clock.warning_share, at=at
+        )
+    order_ids = {c.order_id for c in clocks}
+    for order in session.scalars(select(WorkOrder).where(WorkOrder.id.in_(order_ids))) if order_ids else []:
+        order.sla_provisional = any(
+            c.provisional for c in order_clocks(session, order_id=order.id) if c.state != "stopped"
+        )
+    session.flush()
+    return len(clocks)
 
 
 DEFAULT_POLICIES: list[tuple[str, int, list[str], list[tuple[str, float, str]]]] = [
