@@ -28,28 +28,17 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision")) -
 
 
 def _register_subapps() -> None:
-    # Explicit registration (no import side effects): each package exposes `cli_app`.
-    import importlib
+    # Explicit registration (no import side effects): each package exposes `cli_app` or `register`.
+    from manyi import server_cli, worker_cli
+    from manyi.calendars.cli import cli_app as calendar_app
+    from manyi.demo import cli as demo_cli
+    from manyi.orders.cli import cli_app as order_app
+    from manyi.org.cli import cli_app as user_app
 
-    for module_name, name in (
-        ("manyi.calendars.cli", "calendar"),
-        ("manyi.org.cli", "user"),
-        ("manyi.orders.cli", "order"),
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        app.add_typer(module.cli_app, name=name)
-    for module_name in ("manyi.worker_cli", "manyi.demo.cli", "manyi.server_cli"):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
+    app.add_typer(calendar_app, name="calendar")
+    app.add_typer(user_app, name="user")
+    app.add_typer(order_app, name="order")
+    for module in (worker_cli, demo_cli, server_cli):
         module.register(app)
 
 

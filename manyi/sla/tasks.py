@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from manyi.core.db import is_postgres
@@ -126,13 +126,3 @@ def sweep_due_clocks(session: Session, *, at: datetime, limit: int = 1000) -> in
     session.execute(insert(OutboxMessage), messages)
     session.flush()
     return len(clocks)
-
-
-def due_count(session: Session, *, at: datetime) -> int:
-    """How many clocks are due now (for monitoring)."""
-    from sqlalchemy import func
-
-    return int(
-        session.scalar(select(func.count()).select_from(SlaClock).where(or_(SlaClock.next_check_at <= at)))
-        or 0
-    )
