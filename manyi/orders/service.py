@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from manyi.core.clock import ensure_aware, now
@@ -23,18 +23,21 @@ SEVERITIES = ("critical", "major", "minor")
 
 
 def _next_number(session: Session, at: datetime) -> str:
-    day: date = at.astimezone(lifecycle_zone()).date()
-    updated = session.execute(
-        update(OrderNumberSequence)
-        .where(OrderNumberSequence.day == day)
-        .values(last=OrderNumberSequence.last + 1)
+    """Next readable number of the day. One atomic upsert, so concurrent first orders of a day never collide."""
+    local = at.astimezone(lifecycle_zone())
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+    statement = (
+        upsert(OrderNumberSequence)
+        .values(day=local.date(), last=1)
+        .on_conflict_do_update(
+            index_elements=[OrderNumberSequence.day], set_={"last": OrderNumberSequence.last + 1}
+        )
         .returning(OrderNumberSequence.last)
-    ).scalar_one_or_none()
-    if updated is None:
-        session.add(OrderNumberSequence(day=day, last=1))
-        session.flush()
-        updated = 1
-    return order_number(at.astimezone(lifecycle_zone()), updated)
+    )
+    return order_number(local, int(session.execute(statement).scalar_one()))
 
 
 def lifecycle_zone() -> Any:

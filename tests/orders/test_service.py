@@ -230,3 +230,32 @@ def test_provisional_clocks_are_recomputed_when_the_year_is_loaded(
     assert c["resolution"].due_at == datetime(2027, 1, 6, 18, 0, tzinfo=CST)  # Jan 4, 5, 6
     assert not any(x.provisional for x in c.values())
     assert not service.get_order(session, order_id=order.id).sla_provisional
+
+
+def test_concurrent_first_orders_of_a_day_get_distinct_numbers(
+    engine, session: Session, operator: Operator
+) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from sqlalchemy.orm import sessionmaker
+
+    session.commit()
+    factory = sessionmaker(engine, expire_on_commit=False)
+    numbers: list[str] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(5):
+                with factory() as s, s.begin():
+                    numbers.append(fault(s, operator, at=datetime(2026, 11, 25, 9, 0, tzinfo=CST)).number)
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(numbers) == [f"GD20261125{i:06d}" for i in range(1, 21)]
