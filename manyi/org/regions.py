@@ -30,7 +30,9 @@ def division_rows(province: str) -> list[tuple[str, str, str, str | None]]:
         raise ValidationFailed(f"province: unknown province {province!r}")
     out: list[tuple[str, str, str, str | None]] = []
     for code, name in sorted(set(rows)):
-        if not code.startswith(prefix) or name == "市辖区":  # a statistical placeholder, not a district
+        if (
+            not code.startswith(prefix) or name == "市辖区"
+        ):  # 市辖区 is a statistical grouping, not a district
             continue
         if code.endswith("0000"):
             out.append((code, name, "province", None))
