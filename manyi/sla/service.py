@@ -101,15 +101,9 @@ def _schedule(clock: SlaClock) -> None:
 
 
 def _start_clock(
-    session: Session,
-    *,
-    order: WorkOrder,
-    policy: SlaPolicy,
-    target: SlaTarget,
-    calendar_name: str,
-    at: datetime,
+    *, order: WorkOrder, policy: SlaPolicy, target: SlaTarget, cal: WorkingCalendar, at: datetime
 ) -> SlaClock:
-    cal = get_calendar(session, name=calendar_name)
+    calendar_name = cal.name
     deadline = cal.add(at, target.amount, target.unit)
     budget = _budget(cal, at, deadline.due_at, target.unit)
     warn_at, _ = _advance(cal, at, budget * policy.warning_share, target.unit)
@@ -139,14 +133,11 @@ def start_clocks(session: Session, *, order: WorkOrder, at: datetime | None = No
     policy = choose_policy(session, order=order)
     if policy is None:
         return []
-    calendar_name = calendar_for(session, order=order, policy=policy)
+    cal = get_calendar(session, name=calendar_for(session, order=order, policy=policy))
     targets = session.scalars(
         select(SlaTarget).where(SlaTarget.policy_id == policy.id).order_by(SlaTarget.id)
     )
-    clocks = [
-        _start_clock(session, order=order, policy=policy, target=t, calendar_name=calendar_name, at=at)
-        for t in targets
-    ]
+    clocks = [_start_clock(order=order, policy=policy, target=t, cal=cal, at=at) for t in targets]
     session.add_all(clocks)
     order.sla_policy_id = policy.id
     order.sla_provisional = any(c.provisional for c in clocks)
