@@ -11,7 +11,7 @@ from manyi.calendars.service import seed_calendars
 from manyi.customers.models import Customer, Subscription
 from manyi.orders.models import Category, RoutingRule
 from manyi.org.models import Department, Region, Team, User
-from manyi.sla.service import seed_default_policies
+from manyi.sla.policies import seed_default_policies
 
 
 @dataclass

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from manyi.core.clock import now
 from manyi.core.db import Base, UTCDateTime
+from manyi.core.refdata import register_tables
 
 
 class Calendar(Base):
@@ -68,3 +69,6 @@ class CalendarOverride(Base):
     # [[start_minute, end_minute], ...]; null = the calendar's normal weekday hours
     intervals: Mapped[list[Any] | None] = mapped_column(JSON)
     reason: Mapped[str] = mapped_column(String(255), default="")
+
+
+register_tables("calendars", "calendar_hours", "holiday_years", "holiday_days", "calendar_overrides")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -14,40 +15,28 @@ from manyi.calendars.models import Calendar, CalendarHours, CalendarOverride, Ho
 from manyi.calendars.yearfile import parse_schedule
 from manyi.core.errors import NotFound, ValidationFailed
 from manyi.core.logging import get_logger
+from manyi.core.refdata import cached
 
 log = get_logger(__name__)
 
 OFFICE_HOURS: tuple[Interval, ...] = ((9 * 60, 12 * 60), (13 * 60 + 30, 18 * 60))
 
-# name -> (data fingerprint, calendar). The fingerprint changes whenever the calendar's rows or the
-# national schedule change, so every process picks up an admin's edit on its next lookup.
-_cache: dict[str, tuple[tuple[object, ...], WorkingCalendar]] = {}
 
+def _load_calendar(name: str) -> Callable[[Session], WorkingCalendar]:
+    def load(session: Session) -> WorkingCalendar:
+        row = session.get(Calendar, name)
+        if row is None:
+            known = ", ".join(session.scalars(select(Calendar.name).order_by(Calendar.name))) or "none"
+            raise NotFound(f"calendar {name!r} does not exist (known: {known})")
+        return WorkingCalendar(_spec(session, row))
 
-def _fingerprint(session: Session, name: str, version: int) -> tuple[object, ...]:
-    days, years, last_load = session.execute(
-        select(
-            select(func.count()).select_from(HolidayDay).scalar_subquery(),
-            func.count(HolidayYear.year),
-            func.max(HolidayYear.loaded_at),
-        )
-    ).one()
-    return (version, days, years, str(last_load))
+    return load
 
 
 def get_calendar(session: Session, *, name: str) -> WorkingCalendar:
-    """Return the indexed calendar called name, rebuilt only when its data changed."""
-    row = session.get(Calendar, name)
-    if row is None:
-        known = ", ".join(session.scalars(select(Calendar.name).order_by(Calendar.name))) or "none"
-        raise NotFound(f"calendar {name!r} does not exist (known: {known})")
-    fingerprint = _fingerprint(session, name, row.version)
-    cached = _cache.get(name)
-    if cached and cached[0] == fingerprint:
-        return cached[1]
-    calendar = WorkingCalendar(_spec(session, row))
-    _cache[name] = (fingerprint, calendar)
-    return calendar
+    """Return the indexed calendar called name. Built once per process and data version: any edit of
+    a calendar, an override or the national schedule is seen on the next lookup (manyi.core.refdata)."""
+    return cached(session, f"calendar:{name}", _load_calendar(name))
 
 
 def _spec(session: Session, row: Calendar) -> CalendarSpec:

@@ -7,6 +7,7 @@ import importlib
 from manyi.core.db import Base
 
 MODEL_MODULES = (
+    "manyi.core.sequences",
     "manyi.org.models",
     "manyi.customers.models",
     "manyi.calendars.models",

@@ -18,7 +18,7 @@ from manyi.demo.organisation import build_organisation
 from manyi.orders.categories import seed_categories
 from manyi.orders.models import WorkOrder
 from manyi.org.regions import seed_regions
-from manyi.sla.service import seed_default_policies
+from manyi.sla.policies import seed_default_policies
 from manyi.worker import run_pass
 
 

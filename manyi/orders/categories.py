@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from manyi.core.refdata import cached
 from manyi.orders.models import Category
 
 # code, Chinese name, English name, children [(code, zh, en)]
@@ -104,3 +107,27 @@ def seed_categories(session: Session) -> int:
                 added += 1
     session.flush()
     return added
+
+
+@dataclass(frozen=True)
+class CategoryInfo:
+    id: int
+    code: str
+    path: str
+
+
+def _load_categories(session: Session) -> tuple[dict[str, CategoryInfo], dict[int, CategoryInfo]]:
+    infos = [CategoryInfo(c.id, c.code, c.path) for c in session.scalars(select(Category))]
+    return {i.code: i for i in infos}, {i.id: i for i in infos}
+
+
+def category_by_code(session: Session, code: str) -> CategoryInfo | None:
+    """Cached lookup for the order hot path (see manyi.core.refdata)."""
+    return cached(session, "categories", _load_categories)[0].get(code)
+
+
+def category_path(session: Session, category_id: int | None) -> str | None:
+    if category_id is None:
+        return None
+    info = cached(session, "categories", _load_categories)[1].get(category_id)
+    return info.path if info else None

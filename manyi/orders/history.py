@@ -8,11 +8,47 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from manyi.core.fastsql import FastInsert
 from manyi.orders.models import OrderEvent, WorkOrder
+
+_INSERT = FastInsert(
+    OrderEvent.__table__,  # type: ignore[arg-type]
+    ["order_id", "at", "actor_id", "action", "changes", "note"],
+)
 
 
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _change_list(changes: dict[str, tuple[Any, Any]] | None) -> list[dict[str, Any]]:
+    return [
+        {"field": f, "before": _plain(b), "after": _plain(a)}
+        for f, (b, a) in (changes or {}).items()
+        if b != a
+    ]
+
+
+def insert_event(
+    session: Session,
+    *,
+    order_id: int,
+    action: str,
+    at: datetime,
+    actor_id: int | None,
+    changes: dict[str, tuple[Any, Any]] | None = None,
+    note: str | None = None,
+) -> None:
+    """Append one history event through Core (hot paths; nothing reads it back in the transaction)."""
+    row = {
+        "order_id": order_id,
+        "at": at,
+        "actor_id": actor_id,
+        "action": action,
+        "changes": _change_list(changes),
+        "note": note,
+    }
+    _INSERT.execute(session, [row])
 
 
 def record_event(
@@ -31,11 +67,7 @@ def record_event(
         at=at,
         actor_id=actor_id,
         action=action,
-        changes=[
-            {"field": f, "before": _plain(b), "after": _plain(a)}
-            for f, (b, a) in (changes or {}).items()
-            if b != a
-        ],
+        changes=_change_list(changes),
         note=note,
     )
     session.add(event)

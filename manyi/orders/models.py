@@ -9,7 +9,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    Date,
     ForeignKey,
     Index,
     Integer,
@@ -21,6 +20,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from manyi.core.clock import now
 from manyi.core.db import Base, UTCDateTime
+from manyi.core.refdata import register_tables
+from manyi.core.sequences import define_sequence
 
 ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite's rowid alias must be INTEGER
 
@@ -89,13 +90,8 @@ class WorkOrder(Base):
     )
 
 
-class OrderNumberSequence(Base):
-    """Daily counter behind readable order numbers (GDyyyymmddNNNNNN)."""
-
-    __tablename__ = "order_number_sequences"
-
-    day: Mapped[datetime] = mapped_column(Date, primary_key=True)
-    last: Mapped[int] = mapped_column(Integer, default=0)
+# Readable order numbers GDyyyymmddNNNNNN draw NNNNNN from this sequence (see manyi.core.sequences).
+ORDER_NUMBERS = define_sequence("work_order_number_seq")
 
 
 class OrderRelation(Base):
@@ -159,3 +155,6 @@ class RoutingRule(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
     required_skill: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+register_tables("categories", "routing_rules")

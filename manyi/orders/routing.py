@@ -2,32 +2,50 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Protocol
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from manyi.core.refdata import cached
 from manyi.orders.lifecycle import OPEN_STATUSES
 from manyi.orders.models import RoutingRule, WorkOrder
-from manyi.org.models import Region, User
+from manyi.org.models import User
+from manyi.org.reference import region_chain
 
 
-def _region_chain(session: Session, code: str) -> list[str]:
-    """The region and its ancestors, so a rule for a city also routes its districts."""
-    chain: list[str] = []
-    current: str | None = code
-    while current and current not in chain:
-        chain.append(current)
-        region = session.get(Region, current)
-        current = region.parent_code if region else None
-    return chain
+class Routable(Protocol):
+    type: str
+    product: str | None
+    region_code: str
 
 
-def route(session: Session, *, order: WorkOrder, category_path: str | None) -> RoutingRule | None:
-    """Return the first active rule (by rank) that matches the order, or None."""
-    regions = _region_chain(session, order.region_code)
-    rules = session.scalars(
+@dataclass(frozen=True)
+class Rule:
+    """A routing rule as plain data, cached between orders."""
+
+    id: int
+    team_id: int
+    order_type: str | None
+    product: str | None
+    region_code: str | None
+    category_path_prefix: str | None
+
+
+def _load_rules(session: Session) -> list[Rule]:
+    rows = session.scalars(
         select(RoutingRule).where(RoutingRule.active.is_(True)).order_by(RoutingRule.rank, RoutingRule.id)
     )
-    for rule in rules:
+    return [
+        Rule(r.id, r.team_id, r.order_type, r.product, r.region_code, r.category_path_prefix) for r in rows
+    ]
+
+
+def route(session: Session, *, order: Routable, category_path: str | None) -> Rule | None:
+    """Return the first active rule (by rank) that matches the order, or None."""
+    regions = region_chain(session, order.region_code)
+    for rule in cached(session, "routing_rules", _load_rules):
         if rule.order_type and rule.order_type != order.type:
             continue
         if rule.product and rule.product != order.product:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from manyi.core.clock import now
 from manyi.core.db import Base, UTCDateTime
+from manyi.core.refdata import register_tables
 
 
 class Region(Base):
@@ -65,3 +66,6 @@ class User(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+register_tables("regions", "teams")

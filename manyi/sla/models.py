@@ -9,6 +9,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Inte
 from sqlalchemy.orm import Mapped, mapped_column
 
 from manyi.core.db import Base, UTCDateTime
+from manyi.core.refdata import register_tables
 
 TARGET_KINDS = ("first_contact", "appointment", "response", "resolution")
 
@@ -84,3 +85,6 @@ class SlaClock(Base):
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_sla_clocks_next_check_at", "next_check_at"),)
+
+
+register_tables("sla_policies", "sla_targets")

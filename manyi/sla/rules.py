@@ -25,14 +25,22 @@ class OrderFacts:
 
 
 class PolicyCriteria(Protocol):
-    order_types: list[str] | None
-    category_path_prefixes: list[str] | None
-    products: list[str] | None
-    brands: list[str] | None
-    vip_levels: list[int] | None
-    priorities: list[int] | None
-    channels: list[str] | None
-    region_codes: list[str] | None
+    @property
+    def order_types(self) -> list[str] | None: ...
+    @property
+    def category_path_prefixes(self) -> list[str] | None: ...
+    @property
+    def products(self) -> list[str] | None: ...
+    @property
+    def brands(self) -> list[str] | None: ...
+    @property
+    def vip_levels(self) -> list[int] | None: ...
+    @property
+    def priorities(self) -> list[int] | None: ...
+    @property
+    def channels(self) -> list[str] | None: ...
+    @property
+    def region_codes(self) -> list[str] | None: ...
 
 
 def _ok(criteria: Sequence[object] | None, value: object) -> bool:

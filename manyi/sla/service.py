@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,62 +12,15 @@ from manyi.calendars.arithmetic import WorkingCalendar
 from manyi.calendars.service import get_calendar
 from manyi.core.clock import ensure_aware, now
 from manyi.core.errors import ValidationFailed
-from manyi.core.settings import get_settings
-from manyi.customers.models import Customer
+from manyi.core.fastsql import FastInsert
 from manyi.orders.history import record_event
 from manyi.orders.lifecycle import PAUSED, TERMINAL
-from manyi.orders.models import Category, WorkOrder
-from manyi.org.models import Region, Team
-from manyi.sla.models import TARGET_KINDS, SlaClock, SlaPolicy, SlaTarget
-from manyi.sla.rules import OrderFacts, clock_met, policy_matches
+from manyi.orders.models import WorkOrder
+from manyi.sla.models import SlaClock, SlaPolicy, SlaTarget
+from manyi.sla.policies import OrderLike, PolicyData, TargetData, calendar_for, choose_policy
+from manyi.sla.rules import clock_met
 
 WORKING_UNITS = ("working_hours", "working_days")
-
-
-def _facts(session: Session, order: WorkOrder) -> OrderFacts:
-    customer = session.get(Customer, order.customer_id) if order.customer_id else None
-    category = session.get(Category, order.category_id) if order.category_id else None
-    chain: list[str] = []
-    code: str | None = order.region_code
-    while code and code not in chain:
-        chain.append(code)
-        region = session.get(Region, code)
-        code = region.parent_code if region else None
-    return OrderFacts(
-        order_type=order.type,
-        category_path=category.path if category else None,
-        product=order.product,
-        brand=customer.brand if customer else None,
-        vip_level=customer.vip_level if customer else None,
-        priority=order.priority,
-        channel=order.channel,
-        region_codes=tuple(chain),
-    )
-
-
-def choose_policy(session: Session, *, order: WorkOrder) -> SlaPolicy | None:
-    """Return the lowest-ranked active policy that matches the order."""
-    facts = _facts(session, order)
-    for policy in session.scalars(
-        select(SlaPolicy).where(SlaPolicy.active.is_(True)).order_by(SlaPolicy.rank, SlaPolicy.id)
-    ):
-        if policy_matches(policy, facts):
-            return policy
-    return None
-
-
-def calendar_for(session: Session, *, order: WorkOrder, policy: SlaPolicy) -> str:
-    """The policy's calendar, else the team's, else the region's, else the configured default."""
-    if policy.calendar_name:
-        return policy.calendar_name
-    if order.team_id:
-        team = session.get(Team, order.team_id)
-        if team and team.calendar_name:
-            return team.calendar_name
-    region = session.get(Region, order.region_code)
-    if region and region.calendar_name:
-        return region.calendar_name
-    return get_settings().default_calendar
 
 
 def _budget(cal: WorkingCalendar, start: datetime, due: datetime, unit: str) -> int:
@@ -100,49 +54,56 @@ def _schedule(clock: SlaClock) -> None:
         clock.next_check_at = None if clock.escalation_level >= 3 else clock.next_check_at
 
 
-def _start_clock(
-    *, order: WorkOrder, policy: SlaPolicy, target: SlaTarget, cal: WorkingCalendar, at: datetime
-) -> SlaClock:
-    calendar_name = cal.name
+def _plan_clock(
+    *, policy: PolicyData, target: TargetData, cal: WorkingCalendar, at: datetime
+) -> dict[str, Any]:
+    """The row of a new running clock (plain values: orders are created far more often than read)."""
     deadline = cal.add(at, target.amount, target.unit)
     budget = _budget(cal, at, deadline.due_at, target.unit)
     warn_at, _ = _advance(cal, at, budget * policy.warning_share, target.unit)
-    clock = SlaClock(
-        order_id=order.id,
-        kind=target.kind,
-        policy_id=policy.id,
-        calendar_name=calendar_name,
-        amount=target.amount,
-        unit=target.unit,
-        warning_share=policy.warning_share,
-        state="running",
-        started_at=at,
-        budget_seconds=budget,
-        due_at=deadline.due_at,
-        warn_at=warn_at,
-        provisional=deadline.provisional,
-        pauses=[],
-    )
-    _schedule(clock)
-    return clock
+    return {
+        "kind": target.kind,
+        "policy_id": policy.id,
+        "calendar_name": cal.name,
+        "amount": target.amount,
+        "unit": target.unit,
+        "warning_share": policy.warning_share,
+        "state": "running",
+        "started_at": at,
+        "budget_seconds": budget,
+        "due_at": deadline.due_at,
+        "warn_at": warn_at,
+        "next_check_at": warn_at,  # the first thing the worker does for it: warn
+        "provisional": deadline.provisional,
+        "pauses": [],
+        "breached": False,
+        "escalation_level": 0,
+    }
 
 
-def start_clocks(session: Session, *, order: WorkOrder, at: datetime | None = None) -> list[SlaClock]:
-    """Start one clock per target of the policy that matches a new order."""
-    at = ensure_aware(at or order.created_at or now(), field="at")
+def plan_clocks(session: Session, *, order: OrderLike, at: datetime) -> list[dict[str, Any]]:
+    """Rows of one clock per target of the policy that matches the order (which may not exist yet);
+    sets the order's policy and provisional flag."""
     policy = choose_policy(session, order=order)
     if policy is None:
+        order.sla_policy_id, order.sla_provisional = None, False
         return []
     cal = get_calendar(session, name=calendar_for(session, order=order, policy=policy))
-    targets = session.scalars(
-        select(SlaTarget).where(SlaTarget.policy_id == policy.id).order_by(SlaTarget.id)
-    )
-    clocks = [_start_clock(order=order, policy=policy, target=t, cal=cal, at=at) for t in targets]
-    session.add_all(clocks)
+    clocks = [_plan_clock(policy=policy, target=t, cal=cal, at=at) for t in policy.targets]
     order.sla_policy_id = policy.id
-    order.sla_provisional = any(c.provisional for c in clocks)
-    session.flush()
+    order.sla_provisional = any(c["provisional"] for c in clocks)
     return clocks
+
+
+_INSERT_CLOCKS = FastInsert(
+    SlaClock.__table__,  # type: ignore[arg-type]
+    ["order_id", *(c.key for c in SlaClock.__table__.columns if c.key not in ("id", "order_id"))],
+)
+
+
+def insert_clocks(session: Session, *, order_id: int, clocks: list[dict[str, Any]]) -> None:
+    """Write planned clocks in one statement (manyi.core.fastsql: this runs for every new order)."""
+    _INSERT_CLOCKS.execute(session, [c | {"order_id": order_id} for c in clocks])
 
 
 def order_clocks(session: Session, *, order_id: int) -> list[SlaClock]:
@@ -278,76 +239,3 @@ def recompute_provisional_clocks(session: Session, *, at: datetime | None = None
         )
     session.flush()
     return len(clocks)
-
-
-DEFAULT_POLICIES: list[tuple[str, int, list[str], list[tuple[str, float, str]]]] = [
-    # name, rank, order types, [(target kind, amount, unit)] -- DOMAIN.md's limits
-    (
-        "投诉 complaint",
-        100,
-        ["complaint"],
-        [
-            ("first_contact", 2, "working_hours"),
-            ("response", 2, "working_days"),
-            ("resolution", 15, "natural_days"),
-        ],
-    ),
-    (
-        "故障 fault",
-        100,
-        ["fault"],
-        [
-            ("first_contact", 2, "working_hours"),
-            ("appointment", 24, "natural_hours"),
-            ("resolution", 3, "working_days"),
-        ],
-    ),
-    (
-        "装机 install",
-        100,
-        ["install"],
-        [
-            ("first_contact", 2, "working_hours"),
-            ("appointment", 24, "natural_hours"),
-            ("resolution", 3, "working_days"),
-        ],
-    ),
-    (
-        "拆移机 remove/move",
-        100,
-        ["remove", "move"],
-        [
-            ("first_contact", 2, "working_hours"),
-            ("appointment", 24, "natural_hours"),
-            ("resolution", 3, "working_days"),
-        ],
-    ),
-    (
-        "变更与咨询 change/inquiry",
-        100,
-        ["change", "inquiry"],
-        [("first_contact", 2, "working_hours"), ("resolution", 1, "working_days")],
-    ),
-    ("回访与关怀 callback/care", 100, ["callback", "proactiveCare"], [("resolution", 2, "working_days")]),
-]
-
-
-def seed_default_policies(session: Session) -> None:
-    """Create the default policies from DOMAIN.md when absent (idempotent)."""
-    for name, rank, types, targets in DEFAULT_POLICIES:
-        if session.scalars(select(SlaPolicy).where(SlaPolicy.name == name)).first():
-            continue
-        policy = SlaPolicy(
-            name=name, rank=rank, order_types=types, warning_share=get_settings().sla_warning_share
-        )
-        session.add(policy)
-        session.flush()
-        session.add_all(SlaTarget(policy_id=policy.id, kind=k, amount=a, unit=u) for k, a, u in targets)
-    session.flush()
-
-
-def check_target(kind: str, unit: str, amount: float) -> None:
-    if kind not in TARGET_KINDS:
-        raise ValidationFailed(f"kind: expected one of {', '.join(TARGET_KINDS)}, got {kind!r}", field="kind")
-    if amount <= 0:
-        raise ValidationFailed(f"amount: expected a positive number, got {amount}", field="amount")
