@@ -33,8 +33,22 @@ STATUS_ZH = {
 }
 
 
+API_DESCRIPTION = """Manyi's REST API: the TM Forum Open APIs (TMF621 Trouble Ticket, TMF629 Customer, TMF688-style
+event hub) plus Manyi's own admin resources under `/api/v1/`. Authenticate with
+`POST /api/v1/auth/token` (staff) or an `X-API-Key` header (systems).
+
+满意的 REST 接口：TM Forum 开放接口（TMF621 工单、TMF629 客户、TMF688 事件订阅）及 `/api/v1/` 下的管理接口。
+员工通过 `POST /api/v1/auth/token` 登录获取令牌，系统对接使用 `X-API-Key`。"""
+
+
 def create_app() -> FastAPI:
-    app = FastAPI(title="Manyi 满意", version="0.1.0")
+    app = FastAPI(title="Manyi 满意", version="0.1.0", description=API_DESCRIPTION)
+    from manyi.api import errors
+    from manyi.api.routers import ROUTERS
+
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

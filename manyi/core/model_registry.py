@@ -14,6 +14,7 @@ MODEL_MODULES = (
     "manyi.orders.models",
     "manyi.sla.models",
     "manyi.outbox.models",
+    "manyi.auth.models",
 )
 
 

@@ -75,7 +75,7 @@ def cached(session: Session, key: str, load: Callable[[Session], T]) -> T:
     store = _stores.setdefault(engine, {})
     hit = store.get((stamp, key))
     if hit is None:
-        if len(store) > 256:  # stale stamps pile up after many edits; start over
+        if len(store) > 4096:  # stale stamps and old tokens pile up; start over
             store.clear()
         hit = store[(stamp, key)] = load(session)
     value: T = hit

@@ -35,6 +35,25 @@ ANSWER_AT_ONCE_TYPES = frozenset({"inquiry", "callback", "proactiveCare", "chang
 INITIAL = ("acknowledged", "accepted")
 WORKING = "inProgress"
 OPEN_STATUSES = ("acknowledged", "inProgress", "pending", "held")
+ALL_ACTIONS = (
+    "extract",
+    "reject",
+    "contact",
+    "contact_failed",
+    "pause",
+    "hold",
+    "transfer",
+    "respond",
+    "appoint",
+    "arrive",
+    "resolve",
+    "resume",
+    "callback_ok",
+    "callback_unsatisfied",
+    "close",
+    "reopen",
+    "cancel",
+)
 
 
 @dataclass(frozen=True)

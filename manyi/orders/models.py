@@ -79,6 +79,9 @@ class WorkOrder(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Any clock of the order breached: kept on the order so "breached" lists use an index.
+    sla_breached: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # hidden by DELETE, history kept
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -87,6 +90,9 @@ class WorkOrder(Base):
         Index("ix_work_orders_status_team", "status", "team_id"),
         Index("ix_work_orders_region_status", "region_code", "status"),
         Index("ix_work_orders_created_at", "created_at"),
+        Index("ix_work_orders_team_status", "team_id", "status"),
+        Index("ix_work_orders_breached_status", "sla_breached", "status"),
+        Index("ix_work_orders_updated_at", "updated_at"),
     )
 
 

@@ -17,6 +17,7 @@ from manyi.customers.models import Customer, Subscription
 from manyi.orders import lifecycle
 from manyi.orders.categories import category_by_code
 from manyi.orders.history import insert_event, record_event
+from manyi.orders.hooks import order_changed
 from manyi.orders.models import ORDER_NUMBERS, OrderNote, WorkOrder
 from manyi.orders.routing import least_loaded_member, route
 from manyi.org.models import Team, User
@@ -168,6 +169,7 @@ def create_order(
         actor_id=actor_id,
         changes={"status": (None, status), "stage": (None, stage), "team_id": (None, order.team_id)},
     )
+    order_changed(session, order, "created", {})
     return order
 
 
@@ -178,7 +180,7 @@ def get_order(session: Session, *, order_id: int | None = None, number: str | No
         order = session.get(WorkOrder, order_id)
     elif number is not None:
         order = session.scalars(select(WorkOrder).where(WorkOrder.number == number)).first()
-    if order is None:
+    if order is None or order.deleted_at is not None:
         raise NotFound(f"work order {number or order_id} does not exist")
     return order
 
@@ -264,6 +266,8 @@ def transition_order(
 
     on_order_changed(session, order=order, old_status=old_status, old_stage=old_stage, at=at)
     session.flush()
+    changes = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+    order_changed(session, order, "status" if old_status != order.status else "attributes", changes)
     return order
 
 
@@ -296,6 +300,7 @@ def transfer_order(
         note=reason,
     )
     session.flush()
+    order_changed(session, order, "attributes", {"team_id": (before[0], team_id)})
     return order
 
 
@@ -339,6 +344,7 @@ def assign_order(
         changes={"assignee_id": (before, assignee_id)},
     )
     session.flush()
+    order_changed(session, order, "attributes", {"assignee_id": (before, assignee_id)})
     return order
 
 
@@ -355,7 +361,86 @@ def add_note(
     order.updated_at = at
     record_event(session, order=order, action="note", at=at, actor_id=actor_id, note=text.strip())
     session.flush()
+    order_changed(session, order, "attributes", {"note": (None, note.text)})
     return note
+
+
+def update_order(
+    session: Session,
+    *,
+    order_id: int,
+    title: str | None = None,
+    description: str | None = None,
+    priority: int | None = None,
+    severity: str | None = None,
+    actor_id: int | None = None,
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> WorkOrder:
+    """Change an order's descriptive attributes (not its lifecycle, owner or team); record before/after."""
+    at = ensure_aware(at or now(), field="at")
+    order = get_order(session, order_id=order_id)
+    _check_version(order, expected_version)
+    if order.status in lifecycle.TERMINAL:
+        raise ValidationFailed(
+            f"work order {order.number} is {order.status}; it cannot be edited", field="status"
+        )
+    wanted: dict[str, Any] = {}
+    if title is not None:
+        if len(title) > 200:
+            raise ValidationFailed("name: expected at most 200 characters", field="name")
+        wanted["title"] = title.strip() or None
+    if description is not None:
+        if not description.strip():
+            raise ValidationFailed("description: expected a non-empty text", field="description")
+        wanted["description"] = description.strip()
+    if priority is not None:
+        if not 1 <= priority <= 4:
+            raise ValidationFailed(
+                f"priority: expected 1 (highest) to 4 (lowest), got {priority}", field="priority"
+            )
+        wanted["priority"] = priority
+    if severity is not None:
+        _choice(severity, SEVERITIES, "severity")
+        wanted["severity"] = severity
+    changes = {k: (getattr(order, k), v) for k, v in wanted.items() if getattr(order, k) != v}
+    if not changes:
+        return order
+    for key, (_before, after) in changes.items():
+        setattr(order, key, after)
+    order.updated_at = at
+    record_event(session, order=order, action="updated", at=at, actor_id=actor_id, changes=changes)
+    session.flush()
+    order_changed(session, order, "attributes", changes)
+    return order
+
+
+def delete_order(
+    session: Session,
+    *,
+    order_id: int,
+    actor_id: int | None = None,
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Withdraw an order: cancel it if still open, then hide it. Its rows and history stay, for audit."""
+    at = ensure_aware(at or now(), field="at")
+    order = get_order(session, order_id=order_id)
+    _check_version(order, expected_version)
+    if order.status in lifecycle.OPEN_STATUSES:
+        transition_order(
+            session,
+            order_id=order.id,
+            action="cancel",
+            actor_id=actor_id,
+            reason="deleted through the API",
+            at=at,
+        )
+    order.deleted_at = at
+    record_event(
+        session, order=order, action="deleted", at=at, actor_id=actor_id, changes={"deleted_at": (None, at)}
+    )
+    session.flush()
 
 
 def list_orders(

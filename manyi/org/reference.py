@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from manyi.core.refdata import cached
-from manyi.org.models import Region, Team
+from manyi.org.models import Region, Team, User
 
 
 @dataclass(frozen=True)
@@ -47,3 +47,41 @@ def _load_team_calendars(session: Session) -> dict[int, str | None]:
 
 def team_calendar(session: Session, team_id: int) -> str | None:
     return cached(session, "team_calendars", _load_team_calendars).get(team_id)
+
+
+def _load_team_names(session: Session) -> dict[int, str]:
+    return {team_id: name for team_id, name in session.execute(select(Team.id, Team.name))}
+
+
+def team_name(session: Session, team_id: int | None) -> str | None:
+    return cached(session, "team_names", _load_team_names).get(team_id) if team_id else None
+
+
+def team_by_name(session: Session, name: str) -> int | None:
+    return next((i for i, n in cached(session, "team_names", _load_team_names).items() if n == name), None)
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    regions: tuple[str, ...]
+    active: bool
+
+
+def _load_users(session: Session) -> dict[int, UserInfo]:
+    return {
+        u.id: UserInfo(u.id, u.username, u.display_name, tuple(u.roles), tuple(u.regions), u.active)
+        for u in session.scalars(select(User))
+    }
+
+
+def user_index(session: Session) -> dict[int, UserInfo]:
+    """Every user by id (staff and system accounts: hundreds, not millions)."""
+    return cached(session, "users", _load_users)
+
+
+def user_by_username(session: Session, username: str) -> UserInfo | None:
+    return next((u for u in user_index(session).values() if u.username == username), None)

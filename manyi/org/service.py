@@ -5,23 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from manyi.auth.permissions import ROLES
 from manyi.core.errors import ValidationFailed
 from manyi.org.models import Region, Team, User
 from manyi.org.passwords import hash_password
 
-ROLES = (
-    "agent",
-    "dispatcher",
-    "technician",
-    "complaint_handler",
-    "inspector",
-    "supervisor",
-    "auditor",
-    "admin",
-    "partner",
-    "system",
-    "branch_manager",
-)
 MIN_PASSWORD_LENGTH = 8
 
 

@@ -165,10 +165,19 @@ def on_order_changed(
             _pause(clock, at)
         elif order.status not in PAUSED and clock.state == "paused":
             _resume(session, clock, at)
-    order.sla_provisional = any(
-        c.provisional for c in order_clocks(session, order_id=order.id) if c.state != "stopped"
-    )
+    refresh_order_flags(order, order_clocks(session, order_id=order.id))
     session.flush()
+
+
+def refresh_order_flags(order: WorkOrder, clocks: list[SlaClock]) -> None:
+    """Keep the order's summary of its clocks (for indexed lists) in step with the clocks."""
+    order.sla_provisional = any(c.provisional for c in clocks if c.state != "stopped")
+    order.sla_breached = any(c.breached for c in clocks)
+
+
+def _refresh_orders(session: Session, order_ids: set[int]) -> None:
+    for order in session.scalars(select(WorkOrder).where(WorkOrder.id.in_(order_ids))) if order_ids else []:
+        refresh_order_flags(order, order_clocks(session, order_id=order.id))
 
 
 def _recompute(
@@ -204,9 +213,12 @@ def recompute_policy_clocks(session: Session, *, policy_id: int, at: datetime | 
         raise ValidationFailed(f"policy: unknown SLA policy id {policy_id}", field="policy")
     targets = {t.kind: t for t in session.scalars(select(SlaTarget).where(SlaTarget.policy_id == policy_id))}
     count = 0
-    for clock in session.scalars(
-        select(SlaClock).where(SlaClock.policy_id == policy_id, SlaClock.state.in_(("running", "paused")))
-    ):
+    clocks = list(
+        session.scalars(
+            select(SlaClock).where(SlaClock.policy_id == policy_id, SlaClock.state.in_(("running", "paused")))
+        )
+    )
+    for clock in clocks:
         target = targets.get(clock.kind)
         if target is None:
             clock.state = "stopped"
@@ -216,6 +228,7 @@ def recompute_policy_clocks(session: Session, *, policy_id: int, at: datetime | 
             session, clock, amount=target.amount, unit=target.unit, warning_share=policy.warning_share, at=at
         )
         count += 1
+    _refresh_orders(session, {c.order_id for c in clocks})
     session.flush()
     return count
 
@@ -232,10 +245,6 @@ def recompute_provisional_clocks(session: Session, *, at: datetime | None = None
         _recompute(
             session, clock, amount=clock.amount, unit=clock.unit, warning_share=clock.warning_share, at=at
         )
-    order_ids = {c.order_id for c in clocks}
-    for order in session.scalars(select(WorkOrder).where(WorkOrder.id.in_(order_ids))) if order_ids else []:
-        order.sla_provisional = any(
-            c.provisional for c in order_clocks(session, order_id=order.id) if c.state != "stopped"
-        )
+    _refresh_orders(session, {c.order_id for c in clocks})
     session.flush()
     return len(clocks)

@@ -89,6 +89,7 @@ def sweep_due_clocks(session: Session, *, at: datetime, limit: int = 1000) -> in
             step, topic, role = "breach", "sla.breach", LADDER[0]
             clock.warned_at = clock.warned_at or at
             clock.breached, clock.breached_at, clock.escalation_level = True, clock.due_at, 1
+            order.sla_breached = True
             clock.next_check_at = clock.due_at + timedelta(minutes=delays[1])
         else:
             level = clock.escalation_level + 1

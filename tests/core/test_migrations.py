@@ -62,7 +62,9 @@ def _numbers_continue_after_upgrade(url: str) -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
-            conn.execute(text("INSERT INTO regions (code, name, level) VALUES ('330106', '西湖区', 'district')"))
+            conn.execute(
+                text("INSERT INTO regions (code, name, level) VALUES ('330106', '西湖区', 'district')")
+            )
             for number in ("GD20261121000007", "GD20261122000003"):
                 conn.execute(
                     text(

@@ -43,7 +43,9 @@ def test_a_committed_policy_edit_in_another_session_reaches_the_next_order(
         assert _resolution_due(s, second.id) == datetime(2026, 11, 30, 18, 0, tzinfo=CST)
 
 
-def test_a_bulk_update_statement_also_invalidates(engine: Engine, session: Session, operator: Operator) -> None:
+def test_a_bulk_update_statement_also_invalidates(
+    engine: Engine, session: Session, operator: Operator
+) -> None:
     session.commit()
     factory = sessionmaker(engine, expire_on_commit=False)
     with factory() as s, s.begin():
@@ -71,7 +73,9 @@ def test_an_edit_rolled_back_is_never_seen(engine: Engine, session: Session, ope
         assert fault(s, operator).team_id == operator.field_team.id
 
 
-def test_a_calendar_override_moves_the_next_deadline(engine: Engine, session: Session, operator: Operator) -> None:
+def test_a_calendar_override_moves_the_next_deadline(
+    engine: Engine, session: Session, operator: Operator
+) -> None:
     session.commit()
     factory = sessionmaker(engine, expire_on_commit=False)
     with factory() as s, s.begin():

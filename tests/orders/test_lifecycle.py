@@ -119,3 +119,14 @@ def test_error_lists_the_legal_actions() -> None:
 def test_unknown_type_is_a_validation_error() -> None:
     with pytest.raises(ValidationFailed, match="type: expected one of complaint"):
         lc.next_actions("upgrade", "acknowledged", "accepted")
+
+
+def test_all_actions_lists_every_action_the_machine_knows() -> None:
+    from manyi.orders import lifecycle
+
+    seen: set[str] = set()
+    for order_type in lifecycle.ORDER_TYPES:
+        for status in lifecycle.STATUSES:
+            for stage in ("accepted", "extracted", "contacted", "responded", "appointed", "on_site", status):
+                seen.update(lifecycle._legal(order_type, status, stage))
+    assert seen == set(lifecycle.ALL_ACTIONS)

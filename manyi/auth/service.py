@@ -1,0 +1,210 @@
+"""Login, bearer tokens, API keys, failed-login limits and the caller's region scope. Flush only."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from manyi.auth.models import ApiKey, ApiToken, LoginFailure
+from manyi.auth.permissions import permissions_for
+from manyi.core.clock import now
+from manyi.core.errors import ManyiError, NotFound, ValidationFailed
+from manyi.core.refdata import bump, cached
+from manyi.org.models import User
+from manyi.org.passwords import verify_password
+from manyi.org.reference import region_chain, region_index, user_index
+
+TOKEN_LIFETIME = timedelta(hours=12)  # one shift and a half; staff log in again next day
+FAILURE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_CLIENT = 30
+
+
+class NotAuthenticated(ManyiError):
+    status = 401
+    code = "unauthorized"
+
+
+class TooManyAttempts(ManyiError):
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a staff user through a token, or a system through an API key."""
+
+    user_id: int
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    regions: tuple[str, ...]  # empty: all regions
+    permissions: frozenset[str]
+    token_id: int | None = None
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _principal(session: Session, user_id: int, token_id: int | None = None) -> Principal:
+    info = user_index(session).get(user_id)
+    if info is None or not info.active:
+        raise NotAuthenticated("the account is disabled or no longer exists")
+    return Principal(
+        info.id,
+        info.username,
+        info.display_name,
+        info.roles,
+        info.regions,
+        permissions_for(info.roles),
+        token_id,
+    )
+
+
+def login(
+    session: Session, *, username: str, password: str, client: str = "unknown", at: datetime | None = None
+) -> tuple[str, ApiToken]:
+    """Check a password and issue a bearer token; refuse after too many recent failures."""
+    at = at or now()
+    since = at - FAILURE_WINDOW
+    by_user, by_client = session.execute(
+        select(
+            select(func.count())
+            .where(LoginFailure.username == username, LoginFailure.at > since)
+            .scalar_subquery(),
+            select(func.count())
+            .where(LoginFailure.client == client, LoginFailure.at > since)
+            .scalar_subquery(),
+        )
+    ).one()
+    if by_user >= MAX_FAILURES_PER_USER or by_client >= MAX_FAILURES_PER_CLIENT:
+        raise TooManyAttempts(
+            f"too many failed logins; try again in {int(FAILURE_WINDOW.total_seconds() // 60)} minutes",
+            retry_after=int(FAILURE_WINDOW.total_seconds()),
+        )
+    user = session.scalars(select(User).where(User.username == username)).first()
+    # Same message whether the user exists or not, so the answer does not reveal valid user names.
+    if user is None or not user.active or not verify_password(user.password_hash, password):
+        session.add(LoginFailure(username=username[:64], client=client[:64], at=at))
+        session.flush()
+        raise NotAuthenticated("wrong user name or password")
+    secret = "mt_" + secrets.token_urlsafe(32)
+    token = ApiToken(digest=_digest(secret), user_id=user.id, created_at=at, expires_at=at + TOKEN_LIFETIME)
+    token.client = client[:64]
+    session.add(token)
+    session.flush()
+    return secret, token
+
+
+@dataclass(frozen=True)
+class _TokenInfo:
+    id: int
+    user_id: int
+    expires_at: datetime
+    revoked: bool
+
+
+def principal_for_token(session: Session, secret: str, *, at: datetime | None = None) -> Principal:
+    """The principal behind a bearer token or API key; NotAuthenticated when unknown, expired or revoked."""
+    at = at or now()
+    digest = _digest(secret)
+    if secret.startswith("mk_"):
+        keys = cached(session, "auth_api_keys", _load_api_keys)
+        user_id = keys.get(digest)
+        if user_id is None:
+            raise NotAuthenticated("unknown or revoked API key")
+        return _principal(session, user_id)
+
+    def load(s: Session) -> _TokenInfo | None:
+        row = s.scalars(select(ApiToken).where(ApiToken.digest == digest)).first()
+        return _TokenInfo(row.id, row.user_id, row.expires_at, row.revoked_at is not None) if row else None
+
+    # Cached per data stamp: revoke_token bumps the stamp, so a revoked token stops working at once.
+    info = cached(session, f"token:{digest}", load)
+    if info is None or info.revoked:
+        raise NotAuthenticated("unknown or revoked token; log in again")
+    if info.expires_at <= at:
+        raise NotAuthenticated("the token has expired; log in again")
+    return _principal(session, info.user_id, info.id)
+
+
+def _load_api_keys(session: Session) -> dict[str, int]:
+    return {k.digest: k.user_id for k in session.scalars(select(ApiKey).where(ApiKey.revoked_at.is_(None)))}
+
+
+def revoke_token(session: Session, *, secret: str | None = None, token_id: int | None = None) -> None:
+    """Revoke a token (logout, or an admin cutting off a lost device)."""
+    query = select(ApiToken)
+    query = (
+        query.where(ApiToken.digest == _digest(secret)) if secret else query.where(ApiToken.id == token_id)
+    )
+    token = session.scalars(query).first()
+    if token is None:
+        raise NotFound("token not found")
+    token.revoked_at = token.revoked_at or now()
+    session.flush()
+    bump(session)
+
+
+def revoke_user_tokens(session: Session, *, user_id: int) -> int:
+    """Revoke every live token of a user (account disabled, role changed)."""
+    tokens = list(
+        session.scalars(select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None)))
+    )
+    for token in tokens:
+        token.revoked_at = now()
+    session.flush()
+    bump(session)
+    return len(tokens)
+
+
+def create_api_key(session: Session, *, name: str, username: str) -> tuple[str, ApiKey]:
+    """Create a key for a system account; the secret is shown once and never stored."""
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        raise ValidationFailed(f"user: unknown user {username!r}", field="user")
+    if session.scalars(select(ApiKey).where(ApiKey.name == name)).first():
+        raise ValidationFailed(f"name: an API key called {name!r} already exists", field="name")
+    secret = "mk_" + secrets.token_urlsafe(32)
+    key = ApiKey(name=name, prefix=secret[:10], digest=_digest(secret), user_id=user.id)
+    session.add(key)
+    session.flush()
+    return secret, key
+
+
+def revoke_api_key(session: Session, *, name: str) -> None:
+    key = session.scalars(select(ApiKey).where(ApiKey.name == name)).first()
+    if key is None:
+        raise NotFound(f"API key {name!r} does not exist")
+    key.revoked_at = key.revoked_at or now()
+    session.flush()
+
+
+def scope_regions(session: Session, principal: Principal) -> frozenset[str] | None:
+    """Every region code the caller may see (its regions and their descendants); None means all."""
+    if not principal.regions:
+        return None
+    wanted = frozenset(principal.regions)
+
+    def load(s: Session) -> frozenset[str]:
+        return frozenset(code for code in region_index(s) if wanted.intersection(region_chain(s, code)))
+
+    return cached(session, "scope:" + ",".join(sorted(wanted)), load)
+
+
+def in_scope(session: Session, principal: Principal, region_code: str | None) -> bool:
+    scope = scope_regions(session, principal)
+    return scope is None or (region_code is not None and region_code in scope)

@@ -1,0 +1,139 @@
+"""TMF621 request and response shapes for validation and the OpenAPI document.
+
+Field names and types follow the official TMF621 v4 swagger. Responses are built as plain dicts in
+manyi.orders.tmf (cheaper than model validation on every list row); these models describe them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Ref(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="allow")
+
+    id: str = Field(min_length=1)
+    href: str | None = None
+    name: str | None = None
+    referred_type: str | None = Field(None, alias="@referredType")
+
+
+class RelatedParty(Ref):
+    role: str | None = None
+
+
+class RelatedEntity(Ref):
+    role: str = "subscription"
+
+
+class ChannelRef(Ref):
+    pass
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    text: str = Field(min_length=1)
+    author: str | None = None
+
+
+class TicketRelationship(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(min_length=1)
+    relationship_type: str = Field("isChildOf", alias="relationshipType")
+
+
+class TroubleTicketCreate(BaseModel):
+    """TMF621 TroubleTicket_Create, with Manyi's optional `category` and `region` references."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    description: str = Field(min_length=1, description="What the customer reports / 客户反映的问题")
+    severity: str = Field(description="critical | major | minor")
+    ticket_type: str = Field(
+        alias="ticketType",
+        description="complaint | fault | install | remove | move | change | inquiry | callback | proactiveCare",
+    )
+    name: str | None = Field(None, max_length=200)
+    priority: str | None = Field(None, description="1 (highest) .. 4 (lowest)")
+    external_id: str | None = Field(None, alias="externalId", max_length=64)
+    channel: ChannelRef | None = None
+    related_party: list[RelatedParty] = Field(default_factory=list, alias="relatedParty")
+    related_entity: list[RelatedEntity] = Field(default_factory=list, alias="relatedEntity")
+    note: list[NoteIn] = Field(default_factory=list)
+    trouble_ticket_relationship: list[TicketRelationship] = Field(
+        default_factory=list, alias="troubleTicketRelationship"
+    )
+    category: Ref | None = Field(None, description="Manyi: category code / 工单分类")
+    region: Ref | None = Field(None, description="Manyi: region code (defaults to the customer's) / 区域")
+    type_: str | None = Field(None, alias="@type")
+
+
+class TroubleTicketUpdate(BaseModel):
+    """TMF621 TroubleTicket_Update as accepted by PATCH (application/merge-patch+json)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="allow")
+
+    description: str | None = None
+    name: str | None = None
+    priority: str | None = None
+    severity: str | None = None
+    status: str | None = Field(
+        None, description="acknowledged inProgress pending held resolved closed rejected cancelled"
+    )
+    status_change_reason: str | None = Field(None, alias="statusChangeReason")
+    resolution_code: str | None = Field(None, alias="resolutionCode", description="Manyi: needed to resolve")
+    note: list[NoteIn] | None = None
+    related_party: list[RelatedParty] | None = Field(None, alias="relatedParty")
+    team: Ref | None = Field(None, description="Manyi: transfer to this team / 转派班组")
+
+
+class SlaClockOut(BaseModel):
+    kind: str
+    state: str
+    dueDate: str
+    warningDate: str
+    startDate: str
+    metDate: str | None = None
+    breached: bool
+    provisional: bool
+    limit: dict[str, Any]
+
+
+class TroubleTicketOut(BaseModel):
+    """A ManyiTroubleTicket: TMF621 TroubleTicket plus Manyi's extension fields."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    href: str
+    type_: str = Field(alias="@type")
+    baseType: str | None = Field(None, alias="@baseType")
+    description: str | None = None
+    severity: str | None = None
+    ticketType: str | None = None
+    status: str | None = None
+    priority: str | None = None
+    creationDate: str | None = None
+    lastUpdate: str | None = None
+    statusChangeDate: str | None = None
+    expectedResolutionDate: str | None = None
+    resolutionDate: str | None = None
+    externalId: str | None = None
+    name: str | None = None
+    channel: dict[str, Any] | None = None
+    relatedParty: list[dict[str, Any]] | None = None
+    relatedEntity: list[dict[str, Any]] | None = None
+    note: list[dict[str, Any]] | None = None
+    attachment: list[dict[str, Any]] | None = None
+    statusChange: list[dict[str, Any]] | None = None
+    troubleTicketRelationship: list[dict[str, Any]] | None = None
+    stage: str | None = None
+    category: dict[str, Any] | None = None
+    region: dict[str, Any] | None = None
+    team: dict[str, Any] | None = None
+    slaClock: list[SlaClockOut] | None = None
+    nextActions: list[str] | None = None
