@@ -43,10 +43,11 @@ event hub) plus Manyi's own admin resources under `/api/v1/`. Authenticate with
 
 def create_app() -> FastAPI:
     app = FastAPI(title="Manyi 满意", version="0.1.0", description=API_DESCRIPTION)
-    from manyi.api import errors
+    from manyi.api import errors, openapi
     from manyi.api.routers import ROUTERS
 
     errors.install(app)
+    openapi.install(app)
     for router in ROUTERS:
         app.include_router(router)
 

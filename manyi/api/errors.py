@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -68,6 +69,13 @@ def install(app: FastAPI) -> None:
         return error_response(
             412, "precondition_failed", "the resource was changed by someone else; reload it"
         )
+
+    @app.exception_handler(DataError)
+    async def unstorable(_request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value the schema allows: a NUL character in text (PostgreSQL), a
+        # number beyond the column's range. The caller's input, not a server fault.
+        detail = str(exc.orig).splitlines()[0] if exc.orig else "value not storable"
+        return error_response(400, "bad_request", f"a value cannot be stored: {detail}")
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

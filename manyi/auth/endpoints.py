@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy.orm import Session
 
 from manyi.api.deps import Ctx, ctx, db
-from manyi.auth.service import TOKEN_LIFETIME, login, revoke_token
+from manyi.auth.service import TOKEN_LIFETIME, NotAuthenticated, login, revoke_token
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth 认证"])
 
@@ -27,14 +26,13 @@ def _client(request: Request) -> str:
 )
 def issue_token(
     request: Request,
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    username: Annotated[str, Form(min_length=1, max_length=64)],
+    password: Annotated[str, Form(min_length=1, max_length=256)],
     session: Annotated[Session, Depends(db)],
 ) -> dict[str, Any]:
     try:
-        secret, _token = login(
-            session, username=form.username, password=form.password, client=_client(request)
-        )
-    except Exception:
+        secret, _token = login(session, username=username, password=password, client=_client(request))
+    except NotAuthenticated:
         session.commit()  # keep the recorded failure: it is what the rate limit counts
         raise
     return {

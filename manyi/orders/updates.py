@@ -136,6 +136,7 @@ def apply_patch(c: Ctx, order: WorkOrder, patch: dict[str, Any]) -> None:
             action=status_action(order, update.status),
             actor_id=actor,
             reason=update.status_change_reason,
-            resolution_code=update.resolution_code,
+            # A standard client only knows statusChangeReason; it stands for the code then.
+            resolution_code=update.resolution_code or update.status_change_reason,
             resolution=update.status_change_reason,
         )

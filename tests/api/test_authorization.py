@@ -1,0 +1,108 @@
+"""The authorization matrix: every endpoint × every role × in-region / out-of-region.
+
+Expected outcomes come from the role table (manyi.auth.permissions), so the test pins that each
+endpoint checks the right permission and the caller's regions: no permission → 403; out of region
+→ 404 for one ticket (existence must not leak) and an empty list; otherwise success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+
+from manyi.app import create_app
+from manyi.auth.permissions import ROLE_PERMISSIONS, ROLES
+from tests.api.conftest import Api
+from tests.api.test_tickets import BASE, MERGE, new_ticket
+
+IN_REGION = ("330100",)  # 杭州市: contains the operator's customer and tickets in 西湖区
+OUT_REGION = ("330200",)  # 宁波市
+
+
+@dataclass(frozen=True)
+class Case:
+    permission: str | None  # None: any authenticated caller
+    scoped: bool  # whether the region decides between success and 404/empty
+    call: Callable[[Api, dict[str, str], str], Any]  # (api, headers, ticket id) -> response
+    ok: int
+
+
+def _list(api: Api, h: dict[str, str], _tid: str) -> Any:
+    return api.client.get(BASE, headers=h)
+
+
+CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/api/v1/auth/me"): Case(
+        None, False, lambda a, h, t: a.client.get("/api/v1/auth/me", headers=h), 200
+    ),
+    ("POST", "/api/v1/auth/logout"): Case(
+        None, False, lambda a, h, t: a.client.post("/api/v1/auth/logout", headers=h), 204
+    ),
+    ("GET", "/tmf-api/troubleTicket/v4/troubleTicket"): Case("ticket:read", True, _list, 200),
+    ("GET", "/tmf-api/troubleTicket/v4/troubleTicket/{id}"): Case(
+        "ticket:read", True, lambda a, h, t: a.client.get(f"{BASE}/{t}", headers=h), 200
+    ),
+    ("POST", "/tmf-api/troubleTicket/v4/troubleTicket"): Case(
+        "ticket:create", True, lambda a, h, t: new_ticket(a, h), 201
+    ),
+    ("PATCH", "/tmf-api/troubleTicket/v4/troubleTicket/{id}"): Case(
+        "ticket:update",
+        True,
+        lambda a, h, t: a.client.patch(
+            f"{BASE}/{t}", json={"note": [{"text": "跟进"}]}, headers={**h, **MERGE}
+        ),
+        200,
+    ),
+    ("DELETE", "/tmf-api/troubleTicket/v4/troubleTicket/{id}"): Case(
+        "ticket:delete", True, lambda a, h, t: a.client.delete(f"{BASE}/{t}", headers=h), 204
+    ),
+}
+PUBLIC = {("POST", "/api/v1/auth/token"), ("GET", "/healthz"), ("GET", "/")}
+
+
+def test_every_endpoint_is_in_the_matrix() -> None:
+    routes = {
+        (method, route.path)
+        for route in create_app().routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    }
+    missing = routes - set(CASES) - PUBLIC
+    assert not missing, f"add these endpoints to the authorization matrix: {sorted(missing)}"
+
+
+def _expected(case: Case, role: str, regions: tuple[str, ...], response: Any) -> int:
+    if case.permission is not None and case.permission not in ROLE_PERMISSIONS[role]:
+        return 403
+    if case.scoped and regions == OUT_REGION:
+        if case.ok == 201:
+            return 422  # the customer is unknown to a caller outside its region
+        return 200 if case.call is _list else 404
+    return case.ok
+
+
+@pytest.mark.parametrize("endpoint", sorted(CASES), ids=lambda e: f"{e[0]} {e[1]}")
+def test_matrix(api: Api, endpoint: tuple[str, str]) -> None:
+    case = CASES[endpoint]
+    failures = []
+    for role in ROLES:
+        for regions in (IN_REGION, OUT_REGION):
+            ticket = new_ticket(api).json()["id"]
+            headers = api.headers(role, regions)
+            response = case.call(api, headers, ticket)
+            expected = _expected(case, role, regions, response)
+            if response.status_code != expected:
+                failures.append(
+                    f"{role} {regions}: {response.status_code} (expected {expected}) {response.text[:120]}"
+                )
+            elif case.call is _list and expected == 200:
+                visible = {t["id"] for t in response.json()}
+                if (ticket in visible) != (regions == IN_REGION):
+                    failures.append(f"{role} {regions}: list visibility of {ticket} wrong")
+            if endpoint[1] == "/api/v1/auth/logout":
+                api._tokens.pop((role, regions), None)
+    assert not failures, "\n".join(failures)
