@@ -19,11 +19,12 @@ def register(app: typer.Typer) -> None:
         with_worker: bool = typer.Option(
             False, "--with-worker", help="Also run `manyi worker` in a child process"
         ),
+        workers: int = typer.Option(
+            1, "--workers", min=1, max=64, help="HTTP worker processes (PostgreSQL: one per core)"
+        ),
     ) -> None:
         """Serve Manyi over HTTP."""
-        import uvicorn
-
-        from manyi.app import create_app
+        from manyi.core.serving import run_server
         from manyi.core.settings import get_settings
 
         settings = get_settings()
@@ -33,7 +34,7 @@ def register(app: typer.Typer) -> None:
         if worker:
             console.print(f"worker running (pid {worker.pid})", highlight=False)
         try:
-            uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+            run_server("manyi.app:create_app", host=host, port=port, workers=workers)
         finally:
             if worker:
                 worker.terminate()

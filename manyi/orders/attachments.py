@@ -71,6 +71,7 @@ def add_attachment(
     )
     session.add(attachment)
     order.updated_at = at
+    order.attachment_count += 1
     record_event(session, order=order, action="attachment", at=at, actor_id=actor_id, note=name)
     session.flush()
     return attachment
@@ -104,6 +105,8 @@ def relate_orders(
     order, other = get_order(session, order_id=order_id), get_order(session, order_id=related_order_id)
     relation = OrderRelation(order_id=order.id, related_order_id=other.id, kind=kind)
     session.add(relation)
+    order.link_count += 1
+    other.link_count += 1
     for a, b in ((order, other), (other, order)):
         record_event(
             session,

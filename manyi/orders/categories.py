@@ -114,16 +114,21 @@ class CategoryInfo:
     id: int
     code: str
     path: str
+    name: str
 
 
 def _load_categories(session: Session) -> tuple[dict[str, CategoryInfo], dict[int, CategoryInfo]]:
-    infos = [CategoryInfo(c.id, c.code, c.path) for c in session.scalars(select(Category))]
+    infos = [CategoryInfo(c.id, c.code, c.path, c.name) for c in session.scalars(select(Category))]
     return {i.code: i for i in infos}, {i.id: i for i in infos}
 
 
 def category_by_code(session: Session, code: str) -> CategoryInfo | None:
     """Cached lookup for the order hot path (see manyi.core.refdata)."""
     return cached(session, "categories", _load_categories)[0].get(code)
+
+
+def category_by_id(session: Session, category_id: int) -> CategoryInfo | None:
+    return cached(session, "categories", _load_categories)[1].get(category_id)
 
 
 def category_path(session: Session, category_id: int | None) -> str | None:

@@ -82,6 +82,11 @@ class WorkOrder(Base):
     # Any clock of the order breached: kept on the order so "breached" lists use an index.
     sla_breached: Mapped[bool] = mapped_column(Boolean, default=False)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # hidden by DELETE, history kept
+    # How many notes, attachments and linked orders (children + relations) it has, so reading a
+    # ticket skips the queries for what it does not have (most have none).
+    note_count: Mapped[int] = mapped_column(Integer, default=0)
+    attachment_count: Mapped[int] = mapped_column(Integer, default=0)
+    link_count: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -120,7 +120,8 @@ def create_order(
                 field="subscription",
             )
         product = subscription.product
-    if parent_id is not None and session.get(WorkOrder, parent_id) is None:
+    parent = session.get(WorkOrder, parent_id) if parent_id is not None else None
+    if parent_id is not None and (parent is None or parent.deleted_at is not None):
         raise ValidationFailed(f"parent: unknown work order id {parent_id}", field="parent")
     if actor_id is not None and session.get(User, actor_id) is None:
         raise ValidationFailed(f"actor: unknown user id {actor_id}", field="actor")
@@ -169,6 +170,8 @@ def create_order(
         actor_id=actor_id,
         changes={"status": (None, status), "stage": (None, stage), "team_id": (None, order.team_id)},
     )
+    if parent is not None:
+        parent.link_count += 1
     order_changed(session, order, "created", {})
     return order
 
@@ -359,6 +362,7 @@ def add_note(
     note = OrderNote(order_id=order.id, author_id=actor_id, text=text.strip(), created_at=at)
     session.add(note)
     order.updated_at = at
+    order.note_count += 1
     record_event(session, order=order, action="note", at=at, actor_id=actor_id, note=text.strip())
     session.flush()
     order_changed(session, order, "attributes", {"note": (None, note.text)})

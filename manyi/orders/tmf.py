@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from manyi.customers.models import Customer, Subscription
 from manyi.orders import lifecycle
-from manyi.orders.models import Category, OrderAttachment, OrderEvent, OrderNote, OrderRelation, WorkOrder
+from manyi.orders.categories import category_by_id
+from manyi.orders.models import OrderAttachment, OrderEvent, OrderNote, OrderRelation, WorkOrder
 from manyi.org.reference import region_index, team_name, user_index
 from manyi.sla.models import SlaClock
 
@@ -59,7 +60,6 @@ class Loaded:
         self.customers: dict[int, Customer] = {}
         self.subscriptions: dict[int, Subscription] = {}
         self.numbers: dict[int, str] = {o.id: o.number for o in orders}
-        self.categories: dict[int, Category] = {}
         if not ids:
             return
         if _wanted(fields, "slaClock") or _wanted(fields, "expectedResolutionDate"):
@@ -67,16 +67,17 @@ class Loaded:
                 select(SlaClock).where(SlaClock.order_id.in_(ids)).order_by(SlaClock.id)
             ):
                 self.clocks.setdefault(c.order_id, []).append(c)
-        if _wanted(fields, "note"):
-            for n in session.scalars(
-                select(OrderNote).where(OrderNote.order_id.in_(ids)).order_by(OrderNote.id)
-            ):
+
+        def having(counter: str) -> list[int]:
+            return [o.id for o in orders if getattr(o, counter)]
+
+        if _wanted(fields, "note") and (with_notes := having("note_count")):
+            notes = select(OrderNote).where(OrderNote.order_id.in_(with_notes))
+            for n in session.scalars(notes.order_by(OrderNote.id)):
                 self.notes.setdefault(n.order_id, []).append(n)
-        if _wanted(fields, "attachment"):
-            query = (
-                select(OrderAttachment).where(OrderAttachment.order_id.in_(ids)).order_by(OrderAttachment.id)
-            )
-            for a in session.scalars(query):
+        if _wanted(fields, "attachment") and (with_files := having("attachment_count")):
+            attachments = select(OrderAttachment).where(OrderAttachment.order_id.in_(with_files))
+            for a in session.scalars(attachments.order_by(OrderAttachment.id)):
                 self.attachments.setdefault(a.order_id, []).append(a)
         if _wanted(fields, "statusChange"):
             actions = ("created", *lifecycle.ALL_ACTIONS)
@@ -85,21 +86,7 @@ class Loaded:
                 if any(ch.get("field") == "status" for ch in e.changes or []):
                     self.status_events.setdefault(e.order_id, []).append(e)
         if _wanted(fields, "troubleTicketRelationship"):
-            parents = {o.parent_id for o in orders if o.parent_id}
-            for oid, number, parent in session.execute(
-                select(WorkOrder.id, WorkOrder.number, WorkOrder.parent_id).where(
-                    (WorkOrder.parent_id.in_(ids)) | (WorkOrder.id.in_(parents))
-                )
-            ):
-                self.numbers[oid] = number
-                if parent in ids:
-                    self.children.setdefault(parent, []).append(number)
-            for rel, number in session.execute(
-                select(OrderRelation, WorkOrder.number)
-                .join(WorkOrder, WorkOrder.id == OrderRelation.related_order_id)
-                .where(OrderRelation.order_id.in_(ids))
-            ):
-                self.related.setdefault(rel.order_id, []).append((number, rel.kind))
+            self._links(session, orders, having("link_count"))
         if _wanted(fields, "relatedParty"):
             customer_ids = {o.customer_id for o in orders if o.customer_id}
             if customer_ids:
@@ -110,11 +97,33 @@ class Loaded:
             if sub_ids:
                 for sub in session.scalars(select(Subscription).where(Subscription.id.in_(sub_ids))):
                     self.subscriptions[sub.id] = sub
-        if _wanted(fields, "category"):
-            cat_ids = {o.category_id for o in orders if o.category_id}
-            if cat_ids:
-                for cat in session.scalars(select(Category).where(Category.id.in_(cat_ids))):
-                    self.categories[cat.id] = cat
+
+    def _links(self, session: Session, orders: list[WorkOrder], linked: list[int]) -> None:
+        parents = {o.parent_id for o in orders if o.parent_id}
+        if parents:
+            for oid, number in session.execute(
+                select(WorkOrder.id, WorkOrder.number).where(WorkOrder.id.in_(parents))
+            ):
+                self.numbers[oid] = number
+        if not linked:
+            return
+        for number, parent in session.execute(
+            select(WorkOrder.number, WorkOrder.parent_id).where(WorkOrder.parent_id.in_(linked))
+        ):
+            if parent is not None:
+                self.children.setdefault(parent, []).append(number)
+        for rel, number in session.execute(
+            select(OrderRelation, WorkOrder.number)
+            .join(WorkOrder, WorkOrder.id == OrderRelation.related_order_id)
+            .where(OrderRelation.order_id.in_(linked))
+        ):
+            self.related.setdefault(rel.order_id, []).append((number, rel.kind))
+        for rel, number in session.execute(
+            select(OrderRelation, WorkOrder.number)
+            .join(WorkOrder, WorkOrder.id == OrderRelation.order_id)
+            .where(OrderRelation.related_order_id.in_(linked))
+        ):
+            self.related.setdefault(rel.related_order_id, []).append((number, rel.kind))
 
 
 def _user_party(session: Session, user_id: int | None, role: str) -> dict[str, Any] | None:
@@ -169,7 +178,7 @@ def document(session: Session, order: WorkOrder, loaded: Loaded) -> dict[str, An
             },
         )
     region = region_index(session).get(order.region_code)
-    category = loaded.categories.get(order.category_id) if order.category_id else None
+    category = category_by_id(session, order.category_id) if order.category_id else None
     relationships = []
     if order.parent_id and order.parent_id in loaded.numbers:
         number = loaded.numbers[order.parent_id]

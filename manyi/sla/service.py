@@ -137,7 +137,8 @@ def on_order_changed(
 ) -> None:
     """Move the order's clocks after a status or stage change: pause, resume, meet, stop, re-open."""
     at = ensure_aware(at or now(), field="at")
-    for clock in order_clocks(session, order_id=order.id):
+    clocks = order_clocks(session, order_id=order.id)
+    for clock in clocks:
         if (
             clock.state == "met"
             and clock.kind == "resolution"
@@ -165,7 +166,7 @@ def on_order_changed(
             _pause(clock, at)
         elif order.status not in PAUSED and clock.state == "paused":
             _resume(session, clock, at)
-    refresh_order_flags(order, order_clocks(session, order_id=order.id))
+    refresh_order_flags(order, clocks)
     session.flush()
 
 

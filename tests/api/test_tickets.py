@@ -304,3 +304,28 @@ def test_writes_record_the_acting_user_in_history(api: Api) -> None:
 
     assert actors["created"] == get_user(api.session, username="agent_all").id
     assert actors["contact"] == get_user(api.session, username="dispatcher_all").id
+
+
+def test_related_orders_and_attachments_show_on_both_tickets(api: Api, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from manyi.core.settings import get_settings
+    from manyi.orders.attachments import add_attachment, relate_orders
+    from manyi.orders.service import get_order
+
+    monkeypatch.setenv("MANYI_ATTACHMENTS_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    a, b = new_ticket(api).json()["id"], new_ticket(api).json()["id"]
+    order_a, order_b = get_order(api.session, number=a), get_order(api.session, number=b)
+    relate_orders(api.session, order_id=order_a.id, related_order_id=order_b.id, kind="duplicate")
+    add_attachment(api.session, order_id=order_b.id, filename="光猫.jpg", content=b"\xff\xd8jpeg")
+    api.session.commit()
+    got_a = api.client.get(f"{BASE}/{a}", headers=api.headers()).json()
+    got_b = api.client.get(f"{BASE}/{b}", headers=api.headers()).json()
+    assert got_a["troubleTicketRelationship"] == [
+        {"id": b, "href": f"{BASE}/{b}", "relationshipType": "duplicate"}
+    ]
+    assert got_b["troubleTicketRelationship"] == [
+        {"id": a, "href": f"{BASE}/{a}", "relationshipType": "duplicate"}
+    ]
+    assert [(x["name"], x["size"]["amount"]) for x in got_b["attachment"]] == [("光猫.jpg", 6)]
+    assert got_a["attachment"] == []
+    get_settings.cache_clear()
