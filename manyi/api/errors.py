@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -68,6 +68,13 @@ def install(app: FastAPI) -> None:
         # Two writers read the same version; the database let only the first UPDATE match it.
         return error_response(
             412, "precondition_failed", "the resource was changed by someone else; reload it"
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def duplicate(_request: Request, exc: IntegrityError) -> JSONResponse:
+        # A unique key taken by a concurrent request between our check and our insert.
+        return error_response(
+            409, "conflict", "the resource already exists (a concurrent request made it first)"
         )
 
     @app.exception_handler(DataError)

@@ -101,8 +101,16 @@ def login(
         session.add(LoginFailure(username=username[:64], client=client[:64], at=at))
         session.flush()
         raise NotAuthenticated("wrong user name or password")
+    return issue_token(session, user_id=user.id, client=client, at=at)
+
+
+def issue_token(
+    session: Session, *, user_id: int, client: str = "unknown", at: datetime | None = None
+) -> tuple[str, ApiToken]:
+    """A new bearer token for a user whose identity is already established; the secret is shown once."""
+    at = at or now()
     secret = "mt_" + secrets.token_urlsafe(32)
-    token = ApiToken(digest=_digest(secret), user_id=user.id, created_at=at, expires_at=at + TOKEN_LIFETIME)
+    token = ApiToken(digest=_digest(secret), user_id=user_id, created_at=at, expires_at=at + TOKEN_LIFETIME)
     token.client = client[:64]
     session.add(token)
     session.flush()

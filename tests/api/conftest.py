@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session
 
 from manyi.app import create_app
 from manyi.auth.permissions import ROLES
-from manyi.auth.service import create_api_key, login
+from manyi.auth.service import create_api_key, issue_token
+from manyi.org.passwords import hash_password
 from manyi.org.service import create_user
 from tests.operator_fixture import Operator
 
 PASSWORD = "correct-horse-9"
+PASSWORD_HASH = hash_password(PASSWORD)
 
 
 @dataclass
@@ -31,10 +33,10 @@ class Api:
         key = (role, regions)
         if key not in self._tokens:
             username = f"{role}_{'_'.join(regions) or 'all'}"
-            create_user(
-                self.session, username=username, roles=[role], regions=list(regions), password=PASSWORD
-            )
-            secret, _ = login(self.session, username=username, password=PASSWORD)
+            # argon2 is slow by design: hash once per run; log in through it only in test_auth.
+            user = create_user(self.session, username=username, roles=[role], regions=list(regions))
+            user.password_hash = PASSWORD_HASH
+            secret, _ = issue_token(self.session, user_id=user.id)
             self.session.commit()
             self._tokens[key] = secret
         return {"Authorization": f"Bearer {self._tokens[key]}"}

@@ -5,17 +5,16 @@ the swagger's input definitions before sending, and responses against its resour
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
-import jsonschema
 
-TMF_DIR = Path(__file__).resolve().parents[1] / "tmf_specs"
+from tests.api.tmf_schema import TMF_DIR, assert_conforms
 
 
 class SwaggerClient:
     def __init__(self, spec_file: str, server: str, headers: dict[str, str]) -> None:
+        self.spec_file = spec_file
         self.spec = json.loads((TMF_DIR / spec_file).read_text(encoding="utf-8"))
         self.base = server + self.spec["basePath"].rstrip("/")
         self.http = httpx.Client(headers=headers, timeout=30)
@@ -25,9 +24,8 @@ class SwaggerClient:
                 self.operations[op["operationId"]] = (method.upper(), path, op)
 
     def validate(self, definition: str, document: Any) -> None:
-        """Raise jsonschema.ValidationError when document breaks the swagger definition."""
-        schema = {"$ref": f"#/definitions/{definition}", "definitions": self.spec["definitions"]}
-        jsonschema.Draft4Validator(schema).validate(document)
+        """Fail (AssertionError) when document breaks the swagger definition."""
+        assert_conforms(self.spec_file, definition, document)
 
     def call(
         self, operation_id: str, *, id: str | None = None, body: Any = None, **params: str
