@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -38,6 +39,17 @@ class Category(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
     path: Mapped[str] = mapped_column(String(512), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+LIVE = text("deleted_at IS NULL")
+LIST_INDEXES = {
+    "status_team": ("status", "team_id"),
+    "team_status": ("team_id", "status"),
+    "region_status": ("region_code", "status"),
+    "breached_status": ("sla_breached", "status"),
+    "created_at": ("created_at",),
+    "updated_at": ("updated_at",),
+}
 
 
 class WorkOrder(Base):
@@ -92,12 +104,12 @@ class WorkOrder(Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         UniqueConstraint("channel", "external_id", name="uq_work_orders_channel_external_id"),
-        Index("ix_work_orders_status_team", "status", "team_id"),
-        Index("ix_work_orders_region_status", "region_code", "status"),
-        Index("ix_work_orders_created_at", "created_at"),
-        Index("ix_work_orders_team_status", "team_id", "status"),
-        Index("ix_work_orders_breached_status", "sla_breached", "status"),
-        Index("ix_work_orders_updated_at", "updated_at"),
+        # The list filters: partial on live orders, so exact counts are index-only scans (a
+        # `deleted_at IS NULL` filter outside the index would visit every matching row).
+        *(
+            Index(f"ix_work_orders_{name}", *columns, postgresql_where=LIVE, sqlite_where=LIVE)
+            for name, columns in LIST_INDEXES.items()
+        ),
     )
 
 
