@@ -15,12 +15,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 import psutil
-from sqlalchemy import text
+from pgscratch import scratch_database  # type: ignore[import-not-found]
 from sqlalchemy.orm import Session
 
 from manyi.calendars.service import seed_calendars
@@ -31,7 +30,6 @@ from manyi.org.models import Department, Region, Team
 from manyi.org.service import create_user
 from manyi.sla.policies import seed_default_policies
 
-PG_ADMIN = os.environ.get("MANYI_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 CLIENTS = 16
 SECONDS = float(os.environ.get("MANYI_BENCH_SECONDS", "20"))
 ROOT = Path(__file__).resolve().parents[1]
@@ -200,15 +198,8 @@ def run(backend: str, url: str) -> dict[str, object]:
 
 
 def main() -> None:
-    name = f"manyi_bench_{uuid.uuid4().hex[:8]}"
-    admin = core_db.make_engine(PG_ADMIN).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        print(json.dumps(run("postgresql", f"{PG_ADMIN.rpartition('/')[0]}/{name}")), flush=True)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_database() as url:
+        print(json.dumps(run("postgresql", url)), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         print(json.dumps(run("sqlite", f"sqlite:///{tmp}/bench.db")), flush=True)
 

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import resource
 import tempfile
 import time
-import uuid
 from typing import Any
 
-from sqlalchemy import text
+from pgscratch import scratch_database  # type: ignore[import-not-found]
 from sqlalchemy.orm import sessionmaker
 
 from manyi.calendars.service import seed_calendars
@@ -23,7 +21,6 @@ from manyi.orders.service import create_order
 from manyi.org.models import Region
 from manyi.sla.policies import seed_default_policies
 
-PG_ADMIN = os.environ.get("MANYI_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PER_THREAD = 750
 THREADS = 4
 
@@ -76,15 +73,8 @@ def run(backend: str, url: str, threads: int) -> dict[str, object]:
 
 
 def main() -> None:
-    name = f"manyi_bench_{uuid.uuid4().hex[:8]}"
-    admin = core_db.make_engine(PG_ADMIN).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        print(json.dumps(run("postgresql", f"{PG_ADMIN.rpartition('/')[0]}/{name}", THREADS)), flush=True)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_database() as url:
+        print(json.dumps(run("postgresql", url, THREADS)), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         print(json.dumps(run("sqlite", f"sqlite:///{tmp}/bench.db", THREADS)), flush=True)
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
+from pgscratch import scratch_database  # type: ignore[import-not-found]
 from sqlalchemy import insert, text
 
 from manyi.core import db as core_db
@@ -23,8 +22,6 @@ from manyi.orders.models import WorkOrder
 from manyi.org.models import Region
 from manyi.sla.models import SlaClock, SlaPolicy
 from manyi.worker import run_pass
-
-PG_ADMIN = os.environ.get("MANYI_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 def populate(engine, n: int, due: int) -> None:  # type: ignore[no-untyped-def]
@@ -138,22 +135,8 @@ def main() -> None:
     logging.getLogger().setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
         print(json.dumps(run("sqlite", f"sqlite:///{tmp}/bench.db", args.orders, args.due)), flush=True)
-    name = f"manyi_bench_{uuid.uuid4().hex[:8]}"
-    admin = core_db.make_engine(PG_ADMIN).execution_options(isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # PostgreSQL is optional for the benchmark
-        print(json.dumps({"bench": "sla_sweep", "backend": "postgresql", "skipped": str(exc)[:200]}))
-        return
-    try:
-        print(
-            json.dumps(run("postgresql", f"{PG_ADMIN.rpartition('/')[0]}/{name}", args.orders, args.due)),
-            flush=True,
-        )
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_database() as url:
+        print(json.dumps(run("postgresql", url, args.orders, args.due)), flush=True)
 
 
 if __name__ == "__main__":

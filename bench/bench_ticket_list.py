@@ -11,9 +11,9 @@ import json
 import os
 import statistics
 import time
-import uuid
 
 from fastapi.testclient import TestClient
+from pgscratch import scratch_database  # type: ignore[import-not-found]
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,6 @@ from manyi.org.models import Department, Team
 from manyi.org.regions import seed_regions
 from manyi.org.service import create_user
 
-PG_ADMIN = os.environ.get("MANYI_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 N = int(os.environ.get("MANYI_BENCH_ORDERS", "1000000"))
 REPEAT = 40
 BASE = "/tmf-api/troubleTicket/v4/troubleTicket"
@@ -73,12 +72,7 @@ def populate(url: str) -> tuple[str, list[str]]:
 
 
 def main() -> None:
-    name = f"manyi_bench_{uuid.uuid4().hex[:8]}"
-    admin = core_db.make_engine(PG_ADMIN).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"{PG_ADMIN.rpartition('/')[0]}/{name}"
-    try:
+    with scratch_database() as url:
         token, (region, team) = populate(url)
         os.environ["MANYI_DATABASE_URL"] = url
         from manyi.core.settings import get_settings
@@ -120,9 +114,6 @@ def main() -> None:
             result[f"{label}_total"] = int(r.headers["x-total-count"])
         result["worst_p95_ms"] = round(worst, 1)
         print(json.dumps(result), flush=True)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from manyi.auth.service import NotAuthenticated, Principal, in_scope, principal_for_token, scope_regions
-from manyi.core.db import session_factory
+from manyi.core.db import unit_of_work
 from manyi.core.errors import NotFound, PermissionDenied
 
 
@@ -48,26 +48,11 @@ def _secret(request: Request) -> str:
 
 def ctx(request: Request) -> Iterator[Ctx]:
     """Open the unit of work, authenticate the caller in it, and commit when the endpoint succeeds."""
-    session = session_factory()()
-    try:
-        context = Ctx(session, principal_for_token(session, _secret(request)))
-        yield context
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    with unit_of_work() as session:
+        yield Ctx(session, principal_for_token(session, _secret(request)))
 
 
 def db() -> Iterator[Session]:
     """A unit of work for unauthenticated endpoints (login)."""
-    session = session_factory()()
-    try:
+    with unit_of_work() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import ColumnElement, false, func, select
 
+from manyi.api.body import MERGE_PATCH, json_object
 from manyi.api.deps import Ctx, ctx
 from manyi.api.errors import ApiError
 from manyi.api.query import Attribute, apply, order_by, parse_fields, parse_list_query, select_fields
@@ -19,7 +19,6 @@ from manyi.customers.tmf import BASE, changes_from, documents
 from manyi.org.reference import region_chain, region_index
 
 router = APIRouter(prefix="/tmf-api/customerManagement/v4", tags=["TMF629 customer 客户"])
-MERGE_PATCH = "application/merge-patch+json"
 BODY_SCHEMA = {
     "type": "object",
     "description": "TMF629 Customer_Create / Customer_Update",
@@ -55,17 +54,9 @@ def _reply(
 
 
 async def _json(request: Request, *, patch: bool) -> dict[str, Any]:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    allowed = (MERGE_PATCH, "application/json") if patch else ("application/json",)
-    if content_type not in allowed:
-        raise ApiError(415, f"Content-Type: expected {allowed[0]}, got {content_type or 'none'}")
-    try:
-        body = json.loads(await request.body() or b"null")
-    except ValueError as exc:
-        raise ApiError(400, f"body: not valid JSON ({exc})") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "body: expected a JSON object")
-    return body
+    return await json_object(
+        request, media_types=(MERGE_PATCH, "application/json") if patch else ("application/json",)
+    )
 
 
 @router.post(
@@ -118,8 +109,9 @@ def _create(c: Ctx, body: dict[str, Any]) -> JSONResponse:
         customer_no=body["engagedParty"].get("id"),
         **changes,
     )
+    response = _reply(c, customer, 201)  # rendered in the same transaction, sent once committed
     c.session.commit()
-    return _reply(c, customer, 201)
+    return response
 
 
 def _phone_filter(c: Ctx) -> Any:
@@ -217,5 +209,6 @@ def _patch(c: Ctx, customer_id: str, body: dict[str, Any], if_match: str | None)
     if region is not None and scope is not None and region not in scope:
         raise PermissionDenied(f"region {region} is outside the regions you may work in")
     service.update_customer(c.session, customer_id=customer.id, changes=changes)
+    response = _reply(c, customer)
     c.session.commit()
-    return _reply(c, customer)
+    return response

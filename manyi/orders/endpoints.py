@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
+from manyi.api.body import MERGE_PATCH, json_object
 from manyi.api.deps import Ctx, ctx
-from manyi.api.errors import ApiError
 from manyi.api.query import parse_fields, parse_list_query, select_fields
 from manyi.core.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from manyi.customers.models import Customer, Subscription
@@ -22,7 +21,6 @@ from manyi.orders.tmf_schemas import TroubleTicketCreate, TroubleTicketOut, Trou
 from manyi.orders.updates import apply_patch
 
 router = APIRouter(prefix="/tmf-api/troubleTicket/v4", tags=["TMF621 troubleTicket 工单"])
-MERGE_PATCH = "application/merge-patch+json"
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"description": text}
     for code, text in {
@@ -129,17 +127,17 @@ def create_ticket(
         external_id=body.external_id,
         idempotency_key=idempotency_key,
     )
-    if order.created_by_id == c.principal.user_id and not _has_notes(c, order):
+    if order.created_by_id == c.principal.user_id and order.note_count == 0:  # not on an idempotent replay
         for note in body.note:
             service.add_note(c.session, order_id=order.id, text=note.text, actor_id=c.principal.user_id)
+    return _commit(c, _reply(c, order, 201))
+
+
+def _commit(c: Ctx, response: JSONResponse) -> JSONResponse:
+    # Rendered inside the transaction that made the change (no second transaction to read it back);
+    # sent only once the commit succeeded.
     c.session.commit()
-    return _reply(c, order, 201)
-
-
-def _has_notes(c: Ctx, order: WorkOrder) -> bool:
-    from manyi.orders.models import OrderNote
-
-    return c.session.scalar(select(func.count()).where(OrderNote.order_id == order.id)) != 0
+    return response
 
 
 def _visible(c: Ctx, region_code: str | None) -> bool:
@@ -216,17 +214,9 @@ async def patch_ticket(
     c: Annotated[Ctx, Depends(ctx)],
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> Response:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     # The TMF621 swagger declares application/json for every operation, so a client generated from it
     # sends that; its body is a merge patch all the same. JSON Patch and others are refused.
-    if content_type not in (MERGE_PATCH, "application/json"):
-        raise ApiError(415, f"Content-Type: expected {MERGE_PATCH}, got {content_type or 'none'}")
-    try:
-        patch = json.loads(await request.body() or b"null")
-    except ValueError as exc:
-        raise ApiError(400, f"body: not valid JSON ({exc})") from None
-    if not isinstance(patch, dict):
-        raise ApiError(400, "body: expected a JSON object of the fields to change")
+    patch = await json_object(request, media_types=(MERGE_PATCH, "application/json"))
     from starlette.concurrency import run_in_threadpool
 
     return await run_in_threadpool(_patch, c, id, patch, if_match)
@@ -238,8 +228,8 @@ def _patch(c: Ctx, number: str, patch: dict[str, Any], if_match: str | None) -> 
     if if_match is not None and if_match.strip() not in ("*", _etag(order), _etag(order).strip('"')):
         raise StaleVersion(f"trouble ticket {number} was changed since {if_match} (now {_etag(order)})")
     apply_patch(c, order, patch)
-    c.session.commit()
-    return _reply(c, order)
+    c.session.flush()
+    return _commit(c, _reply(c, order))
 
 
 @router.delete(
