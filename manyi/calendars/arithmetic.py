@@ -7,6 +7,11 @@ a monotone function W(t), and every question is a binary search on it:
 * add N working seconds to T  ->  the earliest t with W(t) = W(T) + N
 * working time between A and B ->  W(B) - W(A)
 
+Two hour-bucket tables (one over epoch time, one over working time) narrow each search to the
+boundaries inside one hour, and usually answer it outright: a bisect over the whole ~19k-interval
+index reads ~15 int objects scattered in memory, and those cache misses, not the arithmetic, were
+the largest cost of one add (measured: ~500 ns of ~1.8 µs for the two bisects, ~190 ns via buckets).
+
 Years without official holiday data are indexed on weekdays only and flagged provisional, so a
 deadline that reaches into them is computed, but never silently trusted.
 """
@@ -27,12 +32,29 @@ Interval = tuple[int, int]  # minutes since local midnight, [start, end)
 UNITS = ("working_hours", "working_days", "natural_hours", "natural_days")
 INDEX_FIRST_YEAR = 2004  # chinesecalendar's first year
 INDEX_LAST_YEAR = 2040
+_BUCKET = 3600  # seconds per bucket of the lookup tables, on both axes (epoch and working time)
+_fromtimestamp = datetime.fromtimestamp
+_new_object = object.__new__
 
 
 @dataclass(frozen=True)
 class Deadline:
     due_at: datetime
     provisional: bool
+
+
+def _deadline(due: int, provisional: bool) -> Deadline:
+    """Deadline(datetime.fromtimestamp(due, UTC), provisional), ~150 ns cheaper on the hot path.
+
+    Calling the class runs the generated __init__ (type calls are not inlined by CPython 3.11) and
+    its two object.__setattr__ calls; writing the new instance's dict is what those do underneath.
+    The instance is the same frozen dataclass: equal, hashed and printed as before.
+    """
+    result = _new_object(Deadline)
+    fields = result.__dict__
+    fields["due_at"] = _fromtimestamp(due, UTC)
+    fields["provisional"] = provisional
+    return result
 
 
 @dataclass(frozen=True)
@@ -153,6 +175,30 @@ class WorkingCalendar:
             if self._first_provisional_year is None
             else self._local_epoch(date(self._first_provisional_year, 1, 1), 0)
         )
+        # by_hour[k] = intervals ended by index start + k hours: bisect_right(ends, t) for t in hour
+        # k lies in [by_hour[k], by_hour[k + 1]]. by_work_hour[b] = intervals whose cumulative end
+        # is below b working hours: bisect_left(cum_end, w) for w in hour b lies in
+        # [by_work_hour[b], by_work_hour[b + 1]]. Entries reuse one int object per position, so a
+        # table costs a pointer per hour (2.6 MB for 37 years).
+        position = list(range(len(starts) + 1))
+        hours = np.arange(self._index_start, self._index_end + _BUCKET, _BUCKET, dtype=np.int64)
+        work_hours = np.arange(0, self._cum_end[-1] + 2 * _BUCKET, _BUCKET, dtype=np.int64)
+        by_hour = [position[k] for k in np.searchsorted(self._np_ends, hours, "right").tolist()]
+        by_work_hour = [position[k] for k in np.searchsorted(self._np_cum_end, work_hours).tolist()]
+        # Everything add_working_seconds reads, in one tuple: one attribute lookup instead of ten.
+        self._hot = (
+            self._index_start,
+            self._index_end,
+            len(starts),
+            starts,
+            [*ends, self._index_end],  # sentinel [n]: later than any epoch that passes the range check
+            cum,
+            self._cum_end,
+            by_hour,
+            by_work_hour,
+            self._cum_end[-1],
+            (1 << 62) if self._provisional_from is None else self._provisional_from,  # None: never
+        )
 
     def _epoch(self, instant: datetime, what: str = "start") -> int:
         if instant.tzinfo is None or instant.utcoffset() is None:
@@ -167,18 +213,13 @@ class WorkingCalendar:
         return epoch
 
     def _elapsed(self, epoch: int) -> int:
-        """W(t): working seconds from the index start to epoch."""
-        i = bisect_right(self._ends, epoch)
-        if i == len(self._starts):
-            return self._cum_end[-1]
-        return self._cum[i] + max(0, epoch - self._starts[i])
-
-    def _instant_at_elapsed(self, target: int) -> int:
-        """The earliest epoch at which W reaches target."""
-        j = bisect_left(self._cum_end, target)
-        if j == len(self._starts):
-            raise ValidationFailed(f"deadline beyond the calendar range (after {INDEX_LAST_YEAR})")
-        return self._starts[j] + max(0, target - self._cum[j])
+        """W(t): working seconds from the index start to epoch (epoch already range-checked)."""
+        first, _, n, starts, ends, cum, _, by_hour, _, total, _ = self._hot
+        k = (epoch - first) // _BUCKET
+        i = bisect_right(ends, epoch, by_hour[k], by_hour[k + 1])
+        if i == n:
+            return total
+        return cum[i] + max(0, epoch - starts[i])
 
     def _is_provisional(self, first: int, last: int) -> bool:
         return (
@@ -190,37 +231,46 @@ class WorkingCalendar:
         if provisional and strict:
             assert self._first_provisional_year is not None
             raise CalendarDataMissing(self.name, self._first_provisional_year)
-        return Deadline(datetime.fromtimestamp(due_epoch, UTC), provisional)
+        return _deadline(due_epoch, provisional)
 
     # ----- public arithmetic -------------------------------------------------------------------
     def add_working_seconds(self, start: datetime, seconds: float, *, strict: bool = False) -> Deadline:
         """Consume seconds of working time from start; the due instant is the earliest it is used up."""
-        # The hot path of every SLA computation: inlined lookups, one bisect each way.
+        # The hot path of every SLA computation, so W(start) and its inverse are inlined here:
+        # i = the interval start is in or before, j = the interval where the amount runs out.
         if seconds < 0:
             raise ValidationFailed(f"amount: expected a non-negative duration, got {seconds}")
         if start.tzinfo is None:
             self._epoch(start)  # raises the naive-datetime error
+        first, last, n, starts, ends, cum, cum_end, by_hour, by_work_hour, total, provisional_from = self._hot
         epoch = int(start.timestamp())
-        if not (self._index_start <= epoch < self._index_end):
+        if not (first <= epoch < last):
             self._epoch(start)  # raises the out-of-range error
-        if seconds:
-            ends, starts, cum = self._ends, self._starts, self._cum
-            i = bisect_right(ends, epoch)
-            elapsed = (
-                (cum[i] + (epoch - starts[i] if epoch > starts[i] else 0))
-                if i < len(starts)
-                else self._cum_end[-1]
-            )
-            target = elapsed + round(seconds)
-            j = bisect_left(self._cum_end, target)
-            if j == len(starts):
+        amount = round(seconds)
+        if amount:
+            # Most hours hold no interval end, so the bucket alone answers; bisect only past one.
+            k = (epoch - first) // _BUCKET
+            i = by_hour[k]
+            if ends[i] <= epoch:  # ends has a sentinel at [n], later than any valid epoch
+                i = bisect_right(ends, epoch, i + 1, by_hour[k + 1])
+            if i == n:
                 raise ValidationFailed(f"deadline beyond the calendar range (after {INDEX_LAST_YEAR})")
+            s = starts[i]
+            target = cum[i] + (epoch - s if epoch > s else 0) + amount
+            if target > total:
+                raise ValidationFailed(f"deadline beyond the calendar range (after {INDEX_LAST_YEAR})")
+            # The first interval whose cumulative end reaches target (bisect_left), so a limit used
+            # up exactly at an interval's end is due there, not at the next interval's start.
+            b = target // _BUCKET
+            j = by_work_hour[b]
+            if cum_end[j] < target:  # j < n: target <= total = cum_end[n - 1]
+                j = bisect_left(cum_end, target, j + 1, by_work_hour[b + 1])
             due = starts[j] + target - cum[j]
         else:
-            due = epoch
-        if self._provisional_from is not None and due >= self._provisional_from:
+            due = epoch  # also for 0 < seconds < 0.5: nothing to consume, due at once
+        if due >= provisional_from:
             return self._finish(epoch, due, strict)
-        return Deadline(datetime.fromtimestamp(due, UTC), False)
+        return _deadline(due, False)
 
     def add_working_hours(self, start: datetime, hours: float, *, strict: bool = False) -> Deadline:
         return self.add_working_seconds(start, hours * 3600, strict=strict)
@@ -257,7 +307,7 @@ class WorkingCalendar:
     def add(self, start: datetime, amount: float, unit: str, *, strict: bool = False) -> Deadline:
         """Add amount of unit (working_hours, working_days, natural_hours, natural_days) to start."""
         if unit == "working_hours":
-            return self.add_working_hours(start, amount, strict=strict)
+            return self.add_working_seconds(start, amount * 3600, strict=strict)
         if unit == "working_days":
             return self.add_working_days(start, int(amount), strict=strict)
         if unit == "natural_hours":

@@ -125,3 +125,9 @@ def test_batch_matches_single_calls(office: WorkingCalendar) -> None:
     for s, n, due in zip(starts[:300], seconds[:300], batch[:300], strict=True):
         single = office.add_working_seconds(datetime.fromtimestamp(int(s), UTC), int(n)).due_at
         assert int(single.timestamp()) == int(due)
+
+
+def test_an_amount_that_rounds_to_nothing_never_goes_back_in_time(office: WorkingCalendar) -> None:
+    lunch = t(2026, 11, 23, 12, 30)
+    assert office.add_working_seconds(lunch, 0.3).due_at == lunch
+    assert office.add_working_seconds(lunch, 0).due_at == lunch
