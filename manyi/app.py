@@ -45,7 +45,9 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Manyi 满意", version="0.1.0", description=API_DESCRIPTION)
     from manyi.api import errors, openapi
     from manyi.api.routers import ROUTERS
+    from manyi.hub.wiring import install_hooks
 
+    install_hooks()
     errors.install(app)
     openapi.install(app)
     for router in ROUTERS:

@@ -27,6 +27,14 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision")) -
     console.print(f"database upgraded to {revision}")
 
 
+@app.callback()
+def _startup() -> None:
+    # Commands change orders and customers: let the event hub hear about it, as the API does.
+    from manyi.hub.wiring import install_hooks
+
+    install_hooks()
+
+
 def _register_subapps() -> None:
     # Explicit registration (no import side effects): each package exposes `cli_app` or `register`.
     from manyi import server_cli, worker_cli

@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from manyi.calendars.arithmetic import CalendarSpec, Interval, WorkingCalendar
+from manyi.calendars.arithmetic import (
+    INDEX_FIRST_YEAR,
+    INDEX_LAST_YEAR,
+    CalendarSpec,
+    Interval,
+    WorkingCalendar,
+)
 from manyi.calendars.models import Calendar, CalendarHours, CalendarOverride, HolidayDay, HolidayYear
 from manyi.calendars.yearfile import parse_schedule
-from manyi.core.errors import NotFound, ValidationFailed
+from manyi.core.errors import Conflict, NotFound, ValidationFailed
 from manyi.core.logging import get_logger
 from manyi.core.refdata import cached
 
 log = get_logger(__name__)
 
 OFFICE_HOURS: tuple[Interval, ...] = ((9 * 60, 12 * 60), (13 * 60 + 30, 18 * 60))
+# A calendar's name is its id in URLs (/api/v1/calendars/{name}); "schedule" is the national one's.
+_NAME = re.compile(r"[^\s\x00-\x1f\x7f/?#%\\]{1,64}")
+RESERVED_NAMES = frozenset({"schedule"})
 
 
 def _load_calendar(name: str) -> Callable[[Session], WorkingCalendar]:
@@ -78,10 +89,21 @@ def create_calendar(
     description: str = "",
 ) -> Calendar:
     """Create a calendar with weekly hours (validated by building it once)."""
+    if not _NAME.fullmatch(name) or not name.strip(".") or name in RESERVED_NAMES:
+        raise ValidationFailed(
+            f"name: expected 1-64 characters without spaces or / ? # % \\ (and not 'schedule'), got {name!r}",
+            field="name",
+        )
     if kind not in ("official", "always"):
         raise ValidationFailed(f"kind: expected 'official' or 'always', got {kind!r}", field="kind")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValidationFailed(
+            f"timezone: expected an IANA time zone such as Asia/Shanghai, got {timezone!r}", field="timezone"
+        ) from None
     if session.get(Calendar, name) is not None:
-        raise ValidationFailed(f"calendar {name!r} already exists", field="name")
+        raise Conflict(f"calendar {name!r} already exists", field="name")
     weekly = weekly or {}
     WorkingCalendar(CalendarSpec(name=name, timezone=timezone, weekly=weekly, always=kind == "always"))
     row = Calendar(name=name, kind=kind, timezone=timezone, description=description)
@@ -136,7 +158,14 @@ def load_year(session: Session, *, year: int, path: Path) -> int:
     """Load (or replace) a year's official schedule from a YAML/CSV file; return days loaded."""
     if not path.exists():
         raise ValidationFailed(f"{path}: file not found")
-    days = parse_schedule(path.read_text(encoding="utf-8"), year, filename=path.name)
+    return load_year_text(session, year=year, text=path.read_text(encoding="utf-8"), filename=path.name)
+
+
+def load_year_text(session: Session, *, year: int, text: str, filename: str) -> int:
+    """Load (or replace) a year's official schedule from the text of a YAML/CSV file (an upload)."""
+    _check_year(year)
+    # Parsed in full before anything is deleted: a bad file changes nothing.
+    days = parse_schedule(text, year, filename=filename)
     start, end = date(year, 1, 1), date(year, 12, 31)
     session.execute(delete(HolidayDay).where(HolidayDay.day >= start, HolidayDay.day <= end))
     session.execute(delete(HolidayYear).where(HolidayYear.year == year))
@@ -157,9 +186,10 @@ def set_override(
     reason: str = "",
 ) -> CalendarOverride:
     """Make one date of one calendar working (optionally with given hours) or closed."""
-    calendar = session.get(Calendar, calendar_name)
-    if calendar is None:
-        raise NotFound(f"calendar {calendar_name!r} does not exist")
+    calendar = _existing(session, calendar_name)
+    _check_year(day.year, field="date")
+    if intervals and not working:
+        raise ValidationFailed("hours: a closed day has no working hours; leave hours out", field="hours")
     if intervals:
         WorkingCalendar(CalendarSpec(name=calendar_name, weekly={0: tuple(intervals)}))  # validates
     row = session.scalars(
@@ -176,6 +206,74 @@ def set_override(
     calendar.version += 1
     session.flush()
     return row
+
+
+def delete_override(session: Session, *, calendar_name: str, day: date) -> None:
+    """Remove the admin's decision for one date: the calendar's normal rules apply again."""
+    calendar = _existing(session, calendar_name)
+    row = session.scalars(
+        select(CalendarOverride).where(
+            CalendarOverride.calendar_name == calendar_name, CalendarOverride.day == day
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"calendar {calendar_name!r} has no override on {day.isoformat()}")
+    session.delete(row)
+    calendar.version += 1
+    session.flush()
+
+
+def _existing(session: Session, name: str) -> Calendar:
+    calendar = session.get(Calendar, name)
+    if calendar is None:
+        raise NotFound(f"calendar {name!r} does not exist")
+    return calendar
+
+
+def _check_year(year: int, *, field: str = "year") -> None:
+    if not INDEX_FIRST_YEAR <= year <= INDEX_LAST_YEAR:
+        raise ValidationFailed(
+            f"{field}: expected a year from {INDEX_FIRST_YEAR} to {INDEX_LAST_YEAR}, got {year}", field=field
+        )
+
+
+def weekly_hours(session: Session, *, calendar_name: str) -> dict[int, list[Interval]]:
+    """A calendar's working intervals per weekday (0 = Monday), in order."""
+    weekly: dict[int, list[Interval]] = {i: [] for i in range(7)}
+    rows = session.scalars(
+        select(CalendarHours)
+        .where(CalendarHours.calendar_name == calendar_name)
+        .order_by(CalendarHours.weekday, CalendarHours.start_minute)
+    )
+    for row in rows:
+        weekly[row.weekday].append((row.start_minute, row.end_minute))
+    return weekly
+
+
+def overrides_in(session: Session, *, calendar_name: str, year: int) -> list[CalendarOverride]:
+    """A calendar's overrides within one year, by date."""
+    return list(
+        session.scalars(
+            select(CalendarOverride)
+            .where(
+                CalendarOverride.calendar_name == calendar_name,
+                CalendarOverride.day >= date(year, 1, 1),
+                CalendarOverride.day <= date(year, 12, 31),
+            )
+            .order_by(CalendarOverride.day)
+        )
+    )
+
+
+def schedule_days(session: Session, *, year: int) -> list[HolidayDay]:
+    """The national schedule of one year: public holidays and 调休 make-up working days, by date."""
+    return list(
+        session.scalars(
+            select(HolidayDay)
+            .where(HolidayDay.day >= date(year, 1, 1), HolidayDay.day <= date(year, 12, 31))
+            .order_by(HolidayDay.day)
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import yaml
@@ -36,6 +36,8 @@ class ScheduleDay:
 
 
 def _date(value: Any, where: str) -> date:
+    if isinstance(value, datetime):  # YAML reads "2027-01-01 00:00" as a timestamp
+        return value.date()
     if isinstance(value, date):
         return value
     try:
@@ -72,10 +74,15 @@ def parse_yaml(text: str, year: int) -> list[ScheduleDay]:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ValidationFailed(f"YAML: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # an impossible date such as 2027-02-30 (PyYAML reads dates)
+        raise ValidationFailed(f"YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ValidationFailed("YAML: expected a mapping with 'holidays' and 'workdays'")
-    if "year" in data and int(data["year"]) != year:
-        raise ValidationFailed(f"year: the file is for {data['year']}, not {year}")
+    if "year" in data and str(data["year"]).strip() != str(year):
+        raise ValidationFailed(f"year: the file is for {data['year']!r}, not {year}")
+    for key in ("holidays", "workdays"):
+        if not isinstance(data.get(key) or [], list):
+            raise ValidationFailed(f"{key}: expected a list of entries")
     days: list[ScheduleDay] = []
     for i, item in enumerate(data.get("holidays") or [], start=1):
         where = f"holidays[{i}]"
@@ -94,6 +101,13 @@ def parse_yaml(text: str, year: int) -> list[ScheduleDay]:
 
 def parse_csv(text: str, year: int) -> list[ScheduleDay]:
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _check(_read_csv(reader), year)
+    except csv.Error as exc:  # a NUL byte, an unterminated quote
+        raise ValidationFailed(f"CSV line {reader.line_num}: {exc}") from None
+
+
+def _read_csv(reader: csv.DictReader[str]) -> list[ScheduleDay]:
     if reader.fieldnames is None or not {"kind", "start"} <= set(reader.fieldnames):
         raise ValidationFailed("CSV line 1: expected the header kind,name,start,end")
     days: list[ScheduleDay] = []
@@ -109,7 +123,7 @@ def parse_csv(text: str, year: int) -> list[ScheduleDay]:
             days.append(ScheduleDay(start, "workday", name))
         else:
             raise ValidationFailed(f"{where} kind: expected 'holiday' or 'workday', got {kind!r}")
-    return _check(days, year)
+    return days
 
 
 def parse_schedule(text: str, year: int, *, filename: str) -> list[ScheduleDay]:

@@ -15,6 +15,7 @@ MODEL_MODULES = (
     "manyi.sla.models",
     "manyi.outbox.models",
     "manyi.auth.models",
+    "manyi.hub.models",
 )
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from manyi.core.errors import NotFound, ValidationFailed
 from manyi.core.refdata import cached
-from manyi.orders.lifecycle import OPEN_STATUSES
-from manyi.orders.models import RoutingRule, WorkOrder
-from manyi.org.models import User
-from manyi.org.reference import region_chain
+from manyi.customers.models import PRODUCTS
+from manyi.orders.lifecycle import OPEN_STATUSES, ORDER_TYPES
+from manyi.orders.models import Category, RoutingRule, WorkOrder
+from manyi.org.models import Team, User
+from manyi.org.reference import region_chain, region_index
 
 
 class Routable(Protocol):
@@ -76,3 +79,96 @@ def least_loaded_member(session: Session, *, team_id: int, skill: str | None = N
         if skill is None or skill in (user.skills or []):
             return user
     return None
+
+
+RULE_FIELDS = frozenset(
+    {
+        "rank",
+        "order_type",
+        "category_path_prefix",
+        "product",
+        "region_code",
+        "team_id",
+        "required_skill",
+        "active",
+    }
+)
+
+
+def get_rule(session: Session, *, rule_id: int) -> RoutingRule:
+    rule = session.get(RoutingRule, rule_id)
+    if rule is None:
+        raise NotFound(f"routing rule {rule_id} does not exist")
+    return rule
+
+
+def _check_rule(session: Session, values: Mapping[str, Any]) -> None:
+    unknown = set(values) - RULE_FIELDS
+    if unknown:
+        raise ValidationFailed(f"{sorted(unknown)[0]}: not a routing rule field", field=sorted(unknown)[0])
+    if values.get("order_type") is not None and values["order_type"] not in ORDER_TYPES:
+        raise ValidationFailed(
+            f"orderType: expected one of {', '.join(ORDER_TYPES)}, got {values['order_type']!r}",
+            field="orderType",
+        )
+    if values.get("product") is not None and values["product"] not in PRODUCTS:
+        raise ValidationFailed(
+            f"product: expected one of {', '.join(PRODUCTS)}, got {values['product']!r}", field="product"
+        )
+    if values.get("region_code") is not None and values["region_code"] not in region_index(session):
+        raise ValidationFailed(
+            f"regionCode: unknown region code {values['region_code']!r}", field="regionCode"
+        )
+    path = values.get("category_path_prefix")
+    if path is not None and session.scalars(select(Category.id).where(Category.path == path)).first() is None:
+        raise ValidationFailed(
+            f"categoryPath: {path!r} is not the path of a category (e.g. NET or NET/NET.BB)",
+            field="categoryPath",
+        )
+    if "team_id" in values and (values["team_id"] is None or session.get(Team, values["team_id"]) is None):
+        raise ValidationFailed(f"team: unknown team id {values['team_id']}", field="team")
+
+
+def create_rule(
+    session: Session,
+    *,
+    team_id: int,
+    rank: int = 100,
+    order_type: str | None = None,
+    category_path_prefix: str | None = None,
+    product: str | None = None,
+    region_code: str | None = None,
+    required_skill: str | None = None,
+    active: bool = True,
+) -> RoutingRule:
+    """Route orders matching the given criteria (null: any) to a team; the lowest rank wins."""
+    values = {
+        "team_id": team_id,
+        "rank": rank,
+        "order_type": order_type,
+        "category_path_prefix": category_path_prefix,
+        "product": product,
+        "region_code": region_code,
+        "required_skill": required_skill,
+        "active": active,
+    }
+    _check_rule(session, values)
+    rule = RoutingRule(**values)
+    session.add(rule)
+    session.flush()
+    return rule
+
+
+def update_rule(session: Session, *, rule_id: int, changes: Mapping[str, Any]) -> RoutingRule:
+    """Change a rule; orders already routed stay where they are."""
+    rule = get_rule(session, rule_id=rule_id)
+    _check_rule(session, changes)
+    for key, value in changes.items():
+        setattr(rule, key, value)
+    session.flush()
+    return rule
+
+
+def delete_rule(session: Session, *, rule_id: int) -> None:
+    session.delete(get_rule(session, rule_id=rule_id))
+    session.flush()

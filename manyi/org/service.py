@@ -2,15 +2,62 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from manyi.auth.permissions import ROLES
-from manyi.core.errors import ValidationFailed
-from manyi.org.models import Region, Team, User
+from manyi.calendars.models import Calendar
+from manyi.core.errors import Conflict, NotFound, ValidationFailed
+from manyi.org.models import Department, Region, Team, User
 from manyi.org.passwords import hash_password
 
 MIN_PASSWORD_LENGTH = 8
+USER_CHANGEABLE = frozenset(
+    {"display_name", "roles", "regions", "skills", "team_id", "phone", "email", "active", "password"}
+)
+TEAM_CHANGEABLE = frozenset({"name", "department_id", "region_code", "lead_user_id", "calendar_name"})
+
+
+def _check_roles(roles: list[str]) -> list[str]:
+    if not roles:
+        raise ValidationFailed(f"role: give at least one of {', '.join(ROLES)}", field="role")
+    for role in roles:
+        if role not in ROLES:
+            raise ValidationFailed(
+                f"role: unknown role {role!r}; expected one of {', '.join(ROLES)}", field="role"
+            )
+    return sorted(set(roles))
+
+
+def _check_regions(session: Session, regions: list[str]) -> list[str]:
+    for code in regions:
+        if session.get(Region, code) is None:
+            raise ValidationFailed(f"region: unknown region code {code!r}", field="region")
+    return list(dict.fromkeys(regions))
+
+
+def _check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            f"password: expected at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    return hash_password(password)
+
+
+def _check_team(session: Session, team_id: int | None) -> int | None:
+    if team_id is not None and session.get(Team, team_id) is None:
+        raise ValidationFailed(f"team: unknown team id {team_id}", field="team")
+    return team_id
+
+
+def _check_display_name(name: str) -> str:
+    if not name.strip() or len(name.strip()) > 64:
+        raise ValidationFailed(f"displayName: expected 1-64 characters, got {name!r}", field="displayName")
+    return name.strip()
 
 
 def create_user(
@@ -22,8 +69,10 @@ def create_user(
     regions: list[str] | None = None,
     password: str | None = None,
     team_name: str | None = None,
+    team_id: int | None = None,
     skills: list[str] | None = None,
     phone: str | None = None,
+    email: str | None = None,
 ) -> User:
     """Create a staff user; no regions means all regions."""
     username = username.strip()
@@ -32,37 +81,24 @@ def create_user(
             f"username: expected 1-64 characters without spaces, got {username!r}", field="username"
         )
     if session.scalars(select(User).where(User.username == username)).first():
-        raise ValidationFailed(f"username: {username!r} already exists", field="username")
-    if not roles:
-        raise ValidationFailed(f"role: give at least one of {', '.join(ROLES)}", field="role")
-    for role in roles:
-        if role not in ROLES:
-            raise ValidationFailed(
-                f"role: unknown role {role!r}; expected one of {', '.join(ROLES)}", field="role"
-            )
-    regions = regions or []
-    for code in regions:
-        if session.get(Region, code) is None:
-            raise ValidationFailed(f"region: unknown region code {code!r}", field="region")
-    team_id = None
+        raise Conflict(f"username: {username!r} already exists", field="username")
+    checked_roles = _check_roles(roles)
+    regions = _check_regions(session, regions or [])
     if team_name:
         team = session.scalars(select(Team).where(Team.name == team_name)).first()
         if team is None:
             raise ValidationFailed(f"team: unknown team {team_name!r}", field="team")
         team_id = team.id
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(
-            f"password: expected at least {MIN_PASSWORD_LENGTH} characters", field="password"
-        )
     user = User(
         username=username,
-        display_name=display_name or username,
-        roles=sorted(set(roles)),
+        display_name=_check_display_name(display_name) if display_name else username,
+        roles=checked_roles,
         regions=regions,
         skills=skills or [],
-        team_id=team_id,
+        team_id=_check_team(session, team_id),
         phone=phone,
-        password_hash=hash_password(password) if password else None,
+        email=email,
+        password_hash=_check_password(password) if password is not None else None,
     )
     session.add(user)
     session.flush()
@@ -74,3 +110,137 @@ def get_user(session: Session, *, username: str) -> User:
     if user is None:
         raise ValidationFailed(f"user: unknown user {username!r}", field="user")
     return user
+
+
+@dataclass(frozen=True)
+class UserChange:
+    user: User
+    revoked_tokens: int
+
+
+def update_user(
+    session: Session, *, user_id: int, changes: Mapping[str, Any], actor_id: int | None = None
+) -> UserChange:
+    """Apply changes (keys of USER_CHANGEABLE). Disabling a user, or changing their roles, regions or
+    password, revokes their tokens; nobody changes their own roles, regions or active flag."""
+    from manyi.auth.service import revoke_user_tokens
+
+    unknown = set(changes) - USER_CHANGEABLE
+    if unknown:
+        raise ValidationFailed(f"{sorted(unknown)[0]}: cannot be changed", field=sorted(unknown)[0])
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist")
+    new: dict[str, Any] = {}
+    if "display_name" in changes:
+        new["display_name"] = _check_display_name(changes["display_name"])
+    if "roles" in changes:
+        new["roles"] = _check_roles(changes["roles"])
+    if "regions" in changes:
+        new["regions"] = _check_regions(session, changes["regions"])
+    if "skills" in changes:
+        new["skills"] = list(dict.fromkeys(changes["skills"]))
+    if "team_id" in changes:
+        new["team_id"] = _check_team(session, changes["team_id"])
+    for key in ("phone", "email", "active"):
+        if key in changes:
+            new[key] = changes[key]
+    new = {k: v for k, v in new.items() if getattr(user, k) != v}
+    if user_id == actor_id:
+        for key, field in (("roles", "roles"), ("regions", "regions"), ("active", "active")):
+            if key in new:
+                raise ValidationFailed(
+                    f"{field}: you cannot change your own {field}; ask another administrator", field=field
+                )
+    # Tokens carry no roles (each request reads them afresh); revoking makes the user log in again
+    # and see what changed, and cuts off a session that should no longer exist.
+    revoke = bool({"roles", "regions"} & set(new)) or new.get("active") is False
+    if changes.get("password") is not None:
+        new["password_hash"] = _check_password(changes["password"])
+        revoke = revoke or user_id != actor_id  # changing one's own password keeps one logged in
+    for key, value in new.items():
+        setattr(user, key, value)
+    session.flush()
+    revoked = revoke_user_tokens(session, user_id=user.id) if revoke else 0
+    return UserChange(user, revoked)
+
+
+def _check_team_values(session: Session, values: Mapping[str, Any], team_id: int | None = None) -> None:
+    if "name" in values:
+        name = values["name"]
+        if not isinstance(name, str) or not name.strip() or len(name.strip()) > 64:
+            raise ValidationFailed(f"name: expected 1-64 characters, got {name!r}", field="name")
+        other = session.scalars(select(Team).where(Team.name == name.strip())).first()
+        if other is not None and other.id != team_id:
+            raise Conflict(f"name: a team called {name.strip()!r} already exists", field="name")
+    if "department_id" in values and session.get(Department, values["department_id"]) is None:
+        raise ValidationFailed(
+            f"department: unknown department id {values['department_id']}", field="department"
+        )
+    code = values.get("region_code")
+    if code is not None and session.get(Region, code) is None:
+        raise ValidationFailed(f"regionCode: unknown region code {code!r}", field="regionCode")
+    lead = values.get("lead_user_id")
+    if lead is not None and session.get(User, lead) is None:
+        raise ValidationFailed(f"lead: unknown user id {lead}", field="lead")
+    calendar = values.get("calendar_name")
+    if calendar is not None and session.get(Calendar, calendar) is None:
+        raise ValidationFailed(f"calendar: unknown calendar {calendar!r}", field="calendar")
+
+
+def create_team(
+    session: Session,
+    *,
+    name: str,
+    department_id: int,
+    region_code: str | None = None,
+    lead_user_id: int | None = None,
+    calendar_name: str | None = None,
+) -> Team:
+    """Create a team in a department; its calendar (if any) runs the SLA clocks of its orders."""
+    values = {
+        "name": name,
+        "department_id": department_id,
+        "region_code": region_code,
+        "lead_user_id": lead_user_id,
+        "calendar_name": calendar_name,
+    }
+    _check_team_values(session, values)
+    team = Team(**{**values, "name": name.strip()})
+    session.add(team)
+    session.flush()
+    return team
+
+
+def update_team(session: Session, *, team_id: int, changes: Mapping[str, Any]) -> Team:
+    """Apply changes (keys of TEAM_CHANGEABLE); a new calendar applies to clocks started from now on."""
+    unknown = set(changes) - TEAM_CHANGEABLE
+    if unknown:
+        raise ValidationFailed(f"{sorted(unknown)[0]}: cannot be changed", field=sorted(unknown)[0])
+    team = session.get(Team, team_id)
+    if team is None:
+        raise NotFound(f"team {team_id} does not exist")
+    if "department_id" in changes and changes["department_id"] is None:
+        raise ValidationFailed("department: a team belongs to a department", field="department")
+    _check_team_values(session, changes, team.id)
+    for key, value in changes.items():
+        setattr(team, key, value.strip() if key == "name" else value)
+    session.flush()
+    return team
+
+
+def team_member_counts(session: Session, *, team_ids: list[int]) -> dict[int, int]:
+    """How many users (active or not) belong to each team."""
+    if not team_ids:
+        return {}
+    rows = session.execute(
+        select(User.team_id, func.count()).where(User.team_id.in_(team_ids)).group_by(User.team_id)
+    )
+    return {team_id: count for team_id, count in rows if team_id is not None}
+
+
+def department_names(session: Session, *, department_ids: list[int]) -> dict[int, str]:
+    if not department_ids:
+        return {}
+    rows = session.execute(select(Department.id, Department.name).where(Department.id.in_(department_ids)))
+    return {department_id: name for department_id, name in rows}

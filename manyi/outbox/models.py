@@ -25,7 +25,10 @@ class OutboxMessage(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # A unique key per real-world event: a bug or a retry can never send the same message twice.
     dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
-    available_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # NULL once sent
+    # Messages with the same key are delivered in id order: a later one waits until the earlier is done
+    # (e.g. hub:<subscription>:ticket:GD…, so one resource's events reach one listener in order).
+    ordering_key: Mapped[str | None] = mapped_column(String(160), index=True)
+    available_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # NULL once sent (or cancelled)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)

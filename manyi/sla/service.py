@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from manyi.calendars.arithmetic import WorkingCalendar
@@ -115,10 +115,9 @@ def _pause(clock: SlaClock, at: datetime) -> None:
     _schedule(clock)
 
 
-def _resume(session: Session, clock: SlaClock, at: datetime) -> None:
+def _resume(cal: WorkingCalendar, clock: SlaClock, at: datetime) -> None:
     """Continue from where the clock stopped: the time spent paused does not count."""
     assert clock.paused_at is not None
-    cal = get_calendar(session, name=clock.calendar_name)
     paused_from = clock.paused_at
     consumed = _consumed(cal, clock, paused_from)
     clock.due_at, provisional = _advance(cal, at, clock.budget_seconds - consumed, clock.unit)
@@ -139,35 +138,46 @@ def on_order_changed(
     at = ensure_aware(at or now(), field="at")
     clocks = order_clocks(session, order_id=order.id)
     for clock in clocks:
-        if (
-            clock.state == "met"
-            and clock.kind == "resolution"
-            and old_status in ("resolved", "closed")
-            and (order.status not in ("resolved", "closed") and order.status not in TERMINAL)
-        ):
-            # Re-opened: the resolution clock runs again; the resolved interval counts as a pause.
-            assert clock.met_at is not None
-            clock.paused_at, clock.met_at, clock.state = clock.met_at, None, "paused"
-            _resume(session, clock, at)
+        cal = get_calendar(session, name=clock.calendar_name)
+        if move_clock(cal, clock, status=order.status, stage=order.stage, old_status=old_status, at=at):
             record_event(session, order=order, action="sla_reopened", at=at, actor_id=None, note=clock.kind)
-            continue
-        if clock.state in ("met", "stopped"):
-            continue
-        if clock_met(clock.kind, order.status, order.stage):
-            if clock.state == "paused":
-                _resume(session, clock, at)
-            clock.state, clock.met_at = "met", at
-            clock.breached = clock.breached or at > clock.due_at
-            _schedule(clock)
-        elif order.status in TERMINAL:
-            clock.state = "stopped"
-            _schedule(clock)
-        elif order.status in PAUSED and clock.state == "running":
-            _pause(clock, at)
-        elif order.status not in PAUSED and clock.state == "paused":
-            _resume(session, clock, at)
     refresh_order_flags(order, clocks)
     session.flush()
+
+
+def move_clock(
+    cal: WorkingCalendar, clock: SlaClock, *, status: str, stage: str, old_status: str, at: datetime
+) -> bool:
+    """Move one clock (on its calendar) after its order went from old_status to (status, stage);
+    return True when it re-opened. Shared with the bulk writer (manyi.orders.bulk), so both apply
+    the same pause, resume, met and re-open rules."""
+    if (
+        clock.state == "met"
+        and clock.kind == "resolution"
+        and old_status in ("resolved", "closed")
+        and (status not in ("resolved", "closed") and status not in TERMINAL)
+    ):
+        # Re-opened: the resolution clock runs again; the resolved interval counts as a pause.
+        assert clock.met_at is not None
+        clock.paused_at, clock.met_at, clock.state = clock.met_at, None, "paused"
+        _resume(cal, clock, at)
+        return True
+    if clock.state in ("met", "stopped"):
+        return False
+    if clock_met(clock.kind, status, stage):
+        if clock.state == "paused":
+            _resume(cal, clock, at)
+        clock.state, clock.met_at = "met", at
+        clock.breached = clock.breached or at > clock.due_at
+        _schedule(clock)
+    elif status in TERMINAL:
+        clock.state = "stopped"
+        _schedule(clock)
+    elif status in PAUSED and clock.state == "running":
+        _pause(clock, at)
+    elif status not in PAUSED and clock.state == "paused":
+        _resume(cal, clock, at)
+    return False
 
 
 def refresh_order_flags(order: WorkOrder, clocks: list[SlaClock]) -> None:
@@ -242,6 +252,43 @@ def recompute_provisional_clocks(session: Session, *, at: datetime | None = None
             select(SlaClock).where(SlaClock.provisional.is_(True), SlaClock.state.in_(("running", "paused")))
         )
     )
+    for clock in clocks:
+        _recompute(
+            session, clock, amount=clock.amount, unit=clock.unit, warning_share=clock.warning_share, at=at
+        )
+    _refresh_orders(session, {c.order_id for c in clocks})
+    session.flush()
+    return len(clocks)
+
+
+def recompute_clocks_crossing(
+    session: Session,
+    *,
+    first_day: date,
+    last_day: date,
+    calendar_name: str | None = None,
+    at: datetime | None = None,
+) -> int:
+    """After working time changed on these dates (an override of one calendar, a reloaded national
+    schedule for all), recompute the open clocks that can cross them; return how many."""
+    at = ensure_aware(at or now(), field="at")
+    if calendar_name is not None:
+        zone: Any = get_calendar(session, name=calendar_name).zone
+        margin = timedelta(0)
+    else:  # every calendar, each in its own zone: a day either side covers any offset
+        zone, margin = UTC, timedelta(days=1)
+    begin = datetime.combine(first_day, time(0), zone) - margin
+    end = datetime.combine(last_day + timedelta(days=1), time(0), zone) + margin
+    # A clock started after the dates, or already due before them, does not cross them; a paused
+    # clock's due instant is not final, so it is recomputed whenever it started before their end.
+    query = select(SlaClock).where(
+        SlaClock.state.in_(("running", "paused")),
+        SlaClock.started_at < end,
+        or_(SlaClock.due_at >= begin, SlaClock.state == "paused"),
+    )
+    if calendar_name is not None:
+        query = query.where(SlaClock.calendar_name == calendar_name)
+    clocks = list(session.scalars(query))
     for clock in clocks:
         _recompute(
             session, clock, amount=clock.amount, unit=clock.unit, warning_share=clock.warning_share, at=at
