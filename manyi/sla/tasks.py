@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from manyi.core.db import is_postgres
@@ -79,6 +79,7 @@ def sweep_due_clocks(session: Session, *, at: datetime, limit: int = 1000) -> in
 
     events: list[dict[str, Any]] = []
     messages: list[dict[str, Any]] = []
+    breached_orders: set[int] = set()
     for clock in clocks:
         order = orders[clock.order_id]
         if clock.warned_at is None and clock.due_at > at:
@@ -89,7 +90,7 @@ def sweep_due_clocks(session: Session, *, at: datetime, limit: int = 1000) -> in
             step, topic, role = "breach", "sla.breach", LADDER[0]
             clock.warned_at = clock.warned_at or at
             clock.breached, clock.breached_at, clock.escalation_level = True, clock.due_at, 1
-            order.sla_breached = True
+            breached_orders.add(order.id)
             clock.next_check_at = clock.due_at + timedelta(minutes=delays[1])
         else:
             level = clock.escalation_level + 1
@@ -122,6 +123,16 @@ def sweep_due_clocks(session: Session, *, at: datetime, limit: int = 1000) -> in
                 "available_at": at,
                 "attempts": 0,
             }
+        )
+    if breached_orders:
+        # A plain UPDATE, not the ORM's: the flag is a summary of the clocks, not an edit of the
+        # order, so it must neither bump the order's version (an agent's ETag stays valid) nor
+        # collide with another worker breaching a second clock of the same order.
+        session.execute(
+            update(WorkOrder)
+            .where(WorkOrder.id.in_(sorted(breached_orders)), WorkOrder.sla_breached.is_(False))
+            .values(sla_breached=True)
+            .execution_options(synchronize_session=False)
         )
     session.execute(insert(OrderEvent), events)
     session.execute(insert(OutboxMessage), messages)

@@ -61,8 +61,13 @@ def test_ladder_fires_each_step_once_to_the_right_people(session: Session, opera
     assert sweep_due_clocks(session, at=MONDAY_10 + timedelta(minutes=30)) == 0  # nothing due: nothing read
     assert sweep_due_clocks(session, at=datetime(2026, 11, 2, 11, 40, tzinfo=CST)) == 1  # 80 % of 2 h
     assert sweep_due_clocks(session, at=datetime(2026, 11, 2, 11, 50, tzinfo=CST)) == 0
+    version = order.version
+    assert not order.sla_breached
     assert sweep_due_clocks(session, at=datetime(2026, 11, 2, 12, 0, tzinfo=CST)) == 1  # breach at 12:00
     assert first_contact.breached and first_contact.breached_at == datetime(2026, 11, 2, 12, 0, tzinfo=CST)
+    session.refresh(order)
+    # The order is flagged for the "breached" lists without a new version: an agent's ETag stays valid.
+    assert order.sla_breached and order.version == version
     assert (
         sweep_due_clocks(session, at=datetime(2026, 11, 2, 16, 0, tzinfo=CST)) == 1
     )  # +4 h: department head
