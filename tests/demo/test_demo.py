@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
+import time_machine
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -14,7 +17,12 @@ from manyi.org.passwords import verify_password
 from manyi.outbox.models import OutboxMessage
 from manyi.sla.models import SlaClock
 
+# The demo is generated relative to now; pin now to a Wednesday afternoon so what is open, due and
+# breached does not depend on the hour the suite happens to run (at 04:00 nothing is due yet).
+WEDNESDAY_AFTERNOON = datetime(2026, 11, 18, 15, 0, tzinfo=timezone(timedelta(hours=8)))
 
+
+@time_machine.travel(WEDNESDAY_AFTERNOON, tick=True)
 def test_demo_operator(engine: Engine) -> None:
     assert not has_orders()
     report = generate(customers=300, orders=400, seed=7)
