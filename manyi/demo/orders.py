@@ -1,25 +1,29 @@
-"""Replay realistic work-order histories through the real services, with timestamps in the past.
+"""Realistic work-order histories for the demo, as specs for the bulk writer (manyi.orders.bulk).
 
-Most orders are handled in time, some breach, some wait on the customer, some are re-opened after
-an unhappy callback; the newest are still open. Every step goes through orders.service, so the
-demo's history, SLA clocks and breaches are exactly what production would have recorded.
+Most orders are handled in time, ~8% breach their first contact, some wait on the customer, some
+are re-opened after an unhappy callback; the newest are still open. The bulk writer stores them as
+the services would have, so the demo's history, SLA clocks and breaches are what production would
+have recorded. Random draws and working-time arithmetic are done for a whole chunk of orders at once
+(one slot per possible step), since a million orders must be generated in seconds.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from manyi.calendars.arithmetic import WorkingCalendar
 from manyi.customers.models import Customer, Subscription
 from manyi.demo.organisation import DemoOrg
-from manyi.orders import service
-from manyi.orders.lifecycle import ON_SITE_TYPES
+from manyi.orders.bulk import OrderSpec, Step
+from manyi.orders.categories import category_by_code
+from manyi.orders.lifecycle import ANSWER_AT_ONCE_TYPES, ON_SITE_TYPES
+from manyi.orders.routing import route
 
 TYPE_WEIGHTS = {
     "fault": 0.30,
@@ -67,9 +71,27 @@ DESCRIPTIONS = {
     "proactiveCare": ["本月流量异常升高，主动提醒"],
 }
 CHANNELS = (["hotline"] * 6) + ["hall", "hall", "app", "web", "sms", "partner"]
+PRIORITIES, PRIORITY_WEIGHTS = [1, 2, 3, 4], [0.05, 0.2, 0.6, 0.15]
+SEVERITIES, SEVERITY_WEIGHTS = ["critical", "major", "minor"], [0.05, 0.25, 0.7]
+
+# The steps an order may take, in order; each order takes a subset (a slot with no time is skipped).
+SLOTS = (
+    "answer",  # simple requests answered on the spot
+    "contact_failed",
+    "contact",
+    "respond",
+    "pause",
+    "resume",
+    "appoint",
+    "arrive",
+    "resolve",
+    "callback_unsatisfied",
+    "resolve_again",
+    "final",  # callback_ok, or close
+)
 
 
-def replay_orders(
+def order_specs(
     session: Session,
     *,
     rng: random.Random,
@@ -78,125 +100,155 @@ def replay_orders(
     count: int,
     now: datetime,
     days: int = 60,
-    progress: Callable[[int], None] | None = None,
-    commit_every: int = 200,
-) -> None:
-    """Create count orders over the past `days` days and walk each through its life."""
-    customers = session.execute(select(Customer.id, Customer.region_code)).all()
-    subs: dict[int, list[tuple[int, str]]] = {}
-    for sid, cid, product in session.execute(
-        select(Subscription.id, Subscription.customer_id, Subscription.product)
-    ):
-        subs.setdefault(cid, []).append((sid, product))
-    types, weights = list(TYPE_WEIGHTS), list(TYPE_WEIGHTS.values())
-    span = days * 86400
-    starts = sorted(now - timedelta(seconds=rng.randint(600, span)) for _ in range(count))
-    for i, created in enumerate(starts, start=1):
-        # Customers call mostly in working hours; move an off-hours start into the next interval.
-        if rng.random() < 0.8 and not office.is_working_time(created):
-            created = office.add_working_seconds(created, rng.randint(0, 3600)).due_at
-        if created >= now:
-            created = now - timedelta(minutes=rng.randint(5, 600))
-        _one_order(
-            session,
-            rng=rng,
-            org=org,
-            office=office,
-            now=now,
-            created=created,
-            customers=customers,
-            subs=subs,
-            kind=rng.choices(types, weights)[0],
-        )
-        if i % commit_every == 0:
-            session.commit()
-        if progress:
-            progress(1)
-    session.commit()
+    chunk: int = 20_000,
+) -> Iterator[OrderSpec]:
+    """count orders created over the past `days` days (oldest first), each walked through its life
+    as far as it got by `now`."""
+    draw = np.random.default_rng(rng.getrandbits(64))
+    world = _World(session, org)
+    now_s = int(now.timestamp())
+    created = np.sort(now_s - draw.integers(600, days * 86400, count, endpoint=True))
+    # Customers call mostly in working hours: move 80% of off-hours starts into the next interval.
+    working = office.add_working_seconds_many(created, 1) == created + 1
+    shifted = office.add_working_seconds_many(created, draw.integers(0, 3600, count, endpoint=True))
+    created = np.where((draw.random(count) < 0.8) & ~working, shifted, created)
+    created = np.where(created >= now_s, now_s - draw.integers(5, 600, count, endpoint=True) * 60, created)
+    for start in range(0, count, chunk):
+        yield from _chunk(draw, world, office, created[start : start + chunk], now_s)
 
 
-def _one_order(
-    session: Session,
-    *,
-    rng: random.Random,
-    org: DemoOrg,
-    office: WorkingCalendar,
-    now: datetime,
-    created: datetime,
-    customers: Any,
-    subs: dict[int, list[tuple[int, str]]],
-    kind: str,
-) -> None:
-    cid, region = rng.choice(customers)
-    wanted = "broadband" if kind in ON_SITE_TYPES else None
-    choices = [s for s in subs.get(cid, []) if wanted is None or s[1] == wanted] or subs.get(cid, [])
-    sub_id = rng.choice(choices)[0] if choices else None
-    agent = rng.choice(org.hotline_agents)
-    order = service.create_order(
-        session,
-        type=kind,
-        description=rng.choice(DESCRIPTIONS[kind]),
-        channel=rng.choice(CHANNELS),
-        region_code=region,
-        category_code=rng.choice(CATEGORY[kind]),
-        customer_id=cid,
-        subscription_id=sub_id,
-        priority=rng.choices([1, 2, 3, 4], [0.05, 0.2, 0.6, 0.15])[0],
-        severity=rng.choices(["critical", "major", "minor"], [0.05, 0.25, 0.7])[0],
-        actor_id=agent.id,
-        at=created,
-    )
+class _World:
+    """The demo's customers, their subscriptions, and who routing lets an order be assigned to."""
+
+    def __init__(self, session: Session, org: DemoOrg) -> None:
+        self.session = session
+        self.customers = [
+            (cid, region) for cid, region in session.execute(select(Customer.id, Customer.region_code))
+        ]
+        self.subs: dict[int, list[tuple[int, str]]] = {}
+        query = select(Subscription.id, Subscription.customer_id, Subscription.product)
+        for sid, cid, product in session.execute(query):
+            self.subs.setdefault(cid, []).append((sid, product))
+        self.agents = [u.id for u in org.hotline_agents]
+        self.members: dict[int, list[int]] = {}
+        for user in org.users:
+            if user.team_id is not None and user.active is not False:
+                self.members.setdefault(user.team_id, []).append(user.id)
+        self._assignable: dict[tuple[str, str | None, str, str], list[int]] = {}
+
+    def assignable(self, order_type: str, product: str | None, region: str, category: str) -> list[int]:
+        """The active members of the team routing gives such an order (assign_order picks among them)."""
+        key = (order_type, product, region, category)
+        if key not in self._assignable:
+            info = category_by_code(self.session, category)
+            probe = _Probe(order_type, product, region)
+            rule = route(self.session, order=probe, category_path=info.path if info else None)
+            self._assignable[key] = self.members.get(rule.team_id, []) if rule is not None else []
+        return self._assignable[key]
+
+
+class _Probe:
+    def __init__(self, order_type: str, product: str | None, region_code: str) -> None:
+        self.type, self.product, self.region_code = order_type, product, region_code
+
+
+def _chunk(
+    draw: np.random.Generator, world: _World, office: WorkingCalendar, created: np.ndarray, now_s: int
+) -> Iterator[OrderSpec]:
+    n = created.size
+    kinds = draw.choice(list(TYPE_WEIGHTS), n, p=list(TYPE_WEIGHTS.values()))
+    late = draw.random(n) < 0.08  # a slice of orders breaches its first contact, as in real life
+    on_site = np.isin(kinds, list(ON_SITE_TYPES))
+    quick = np.isin(kinds, list(ANSWER_AT_ONCE_TYPES)) & (draw.random(n) < 0.6)
+    minutes = np.zeros((n, len(SLOTS)))
+
+    def slot(name: str, where: np.ndarray, low: float | np.ndarray, high: float | np.ndarray) -> None:
+        minutes[:, SLOTS.index(name)] = np.where(where, draw.uniform(low, high, n), 0.0)
+
+    worked = ~quick
+    slot("answer", quick, 1, 20)
+    slot("contact_failed", worked & (draw.random(n) < 0.1), 10, 60)
+    slot("contact", worked, np.where(late, 150, 5), np.where(late, 400, 90))
+    slot("respond", worked & (kinds == "complaint"), 30, 600)
+    paused = worked & (draw.random(n) < 0.06)
+    slot("pause", paused, 10, 60)
+    slot("resume", paused, 120, 1200)
+    slot("appoint", worked & on_site, 10, 200)
+    slot("arrive", worked & on_site, 60, 900)
+    slot("resolve", worked, np.where(late, 1500, 20), np.where(late, 3000, 900))
+    unhappy = draw.random(n) < 0.05
+    slot("callback_unsatisfied", unhappy, 60, 600)
+    slot("resolve_again", unhappy, 60, 900)
+    slot("final", np.ones(n, dtype=bool), 60, 900)
+    # Each step comes so many working minutes after the one before; an order stops at the first
+    # step that would be at or after `now` (it is still being worked on).
+    at = np.empty((n, len(SLOTS)), dtype=np.int64)
     t = created
-    late = rng.random() < 0.08  # a slice of orders breaches, as in real life
-
-    def step(action: str, working_minutes: float, **kw: Any) -> bool:
-        nonlocal t
-        nxt = office.add_working_seconds(t, working_minutes * 60).due_at
-        if nxt >= now:
-            return False
-        t = nxt
-        service.transition_order(
-            session, order_id=order.id, action=action, actor_id=kw.pop("actor", None), at=t, **kw
+    for k in range(len(SLOTS)):
+        t = office.add_working_seconds_many(t, np.rint(minutes[:, k] * 60).astype(np.int64))
+        at[:, k] = t
+    taken = (minutes > 0) & (np.cumsum((minutes > 0) & (at >= now_s), axis=1) == 0)
+    picks = draw.random((n, 6)).tolist()  # customer, subscription, category, description, assignee, agent
+    columns = zip(
+        kinds.tolist(),
+        created.tolist(),
+        at.tolist(),
+        taken.tolist(),
+        (draw.integers(4, 30, n, endpoint=True) * 3600).tolist(),
+        (draw.random(n) < 0.85).tolist(),
+        picks,
+        draw.choice(CHANNELS, n).tolist(),
+        draw.choice(PRIORITIES, n, p=PRIORITY_WEIGHTS).tolist(),
+        draw.choice(SEVERITIES, n, p=SEVERITY_WEIGHTS).tolist(),
+        strict=True,
+    )
+    for kind, created_s, times, steps_taken, ahead, okay, pick, channel, priority, severity in columns:
+        cid, region = world.customers[int(pick[0] * len(world.customers))]
+        owned = world.subs.get(cid, [])
+        # On-site work is about the broadband line, when the customer has one.
+        choices = ([s for s in owned if s[1] == "broadband"] if kind in ON_SITE_TYPES else owned) or owned
+        sub_id, product = choices[int(pick[1] * len(choices))] if choices else (None, None)
+        category = CATEGORY[kind][int(pick[2] * len(CATEGORY[kind]))]
+        agent = world.agents[int(pick[5] * len(world.agents))]
+        created_at = datetime.fromtimestamp(created_s, UTC)
+        steps = []
+        members = world.assignable(kind, product, region, category)
+        if members:
+            steps.append(Step("assign", created_at, assignee_id=members[int(pick[4] * len(members))]))
+        for name, when_s, took in zip(SLOTS, times, steps_taken, strict=True):
+            if took:
+                steps.append(_step(name, when_s, kind, agent, ahead, okay))
+        yield OrderSpec(
+            type=kind,
+            description=DESCRIPTIONS[kind][int(pick[3] * len(DESCRIPTIONS[kind]))],
+            channel=channel,
+            region_code=region,
+            created_at=created_at,
+            category_code=category,
+            customer_id=cid,
+            subscription_id=sub_id,
+            priority=priority,
+            severity=severity,
+            actor_id=agent,
+            steps=tuple(steps),
         )
-        return True
 
-    if order.team_id:
-        service.assign_order(session, order_id=order.id, at=created)
-    if kind in ("inquiry", "change", "callback", "proactiveCare") and rng.random() < 0.6:
-        if not step(
-            "resolve", rng.uniform(1, 20), resolution_code="ANSWERED", resolution="已当场答复", actor=agent.id
-        ):
-            return
-    else:
-        if rng.random() < 0.1:
-            step("contact_failed", rng.uniform(10, 60))
-        if not step("contact", rng.uniform(150, 400) if late else rng.uniform(5, 90)):
-            return
-        if kind == "complaint" and not step("respond", rng.uniform(30, 600)):
-            return
-        if rng.random() < 0.06:
-            if not step("pause", rng.uniform(10, 60), reason="客户要求延后处理"):
-                return
-            if not step("resume", rng.uniform(120, 1200)):
-                return
-        if kind in ON_SITE_TYPES:
-            if not step(
-                "appoint", rng.uniform(10, 200), appointment_at=t + timedelta(hours=rng.randint(4, 30))
-            ):
-                return
-            if not step("arrive", rng.uniform(60, 900)):
-                return
-        minutes = rng.uniform(1500, 3000) if late else rng.uniform(20, 900)
-        if not step(
-            "resolve",
-            minutes,
-            resolution_code="FIXED" if kind in ON_SITE_TYPES else "EXPLAINED",
-            resolution="问题已处理",
-        ):
-            return
-    if rng.random() < 0.05:
-        if not step("callback_unsatisfied", rng.uniform(60, 600), reason="客户对处理结果不满意"):
-            return
-        if not step("resolve", rng.uniform(60, 900), resolution_code="FIXED", resolution="二次处理完成"):
-            return
-    step("callback_ok" if rng.random() < 0.85 else "close", rng.uniform(60, 900))
+
+def _step(name: str, when_s: int, kind: str, agent: int, ahead: int, okay: bool) -> Step:
+    when = datetime.fromtimestamp(when_s, UTC)
+    if name == "answer":
+        return Step("resolve", when, agent, resolution_code="ANSWERED", resolution="已当场答复")
+    if name == "pause":
+        return Step("pause", when, reason="客户要求延后处理")
+    if name == "appoint":
+        return Step("appoint", when, appointment_at=datetime.fromtimestamp(when_s + ahead, UTC))
+    if name == "resolve":
+        code = "FIXED" if kind in ON_SITE_TYPES else "EXPLAINED"
+        return Step("resolve", when, resolution_code=code, resolution="问题已处理")
+    if name == "callback_unsatisfied":
+        return Step("callback_unsatisfied", when, reason="客户对处理结果不满意")
+    if name == "resolve_again":
+        return Step("resolve", when, resolution_code="FIXED", resolution="二次处理完成")
+    if name == "final":
+        return Step("callback_ok" if okay else "close", when)
+    return Step(name, when)

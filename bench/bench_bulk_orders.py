@@ -1,0 +1,137 @@
+"""The bulk path: 1,000,000 demo orders with their clocks, history and ladder messages, on SQLite and
+on PostgreSQL (a scratch database), from spec generation to commit. Prints one JSON line per backend:
+the median of MANYI_BENCH_REPEAT runs (each into a fresh database) of the whole path, and of the
+writer alone (the same runs minus the time spent generating specs).
+
+Target: >= 20,000 orders/s end to end, memory flat (specs and rows stream in batches).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import resource
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from faker import Faker
+from pgscratch import scratch_database  # type: ignore[import-not-found]
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from manyi.calendars.service import get_calendar, seed_calendars
+from manyi.core import db as core_db
+from manyi.core.migrate import upgrade
+from manyi.demo.customers import build_customers
+from manyi.demo.orders import order_specs
+from manyi.demo.organisation import build_organisation
+from manyi.orders.bulk import OrderSpec, write_orders
+from manyi.orders.categories import seed_categories
+from manyi.orders.models import OrderEvent, WorkOrder
+from manyi.org.regions import seed_regions
+from manyi.sla.models import SlaClock
+from manyi.sla.policies import seed_default_policies
+
+N = int(os.environ.get("MANYI_BENCH_ORDERS", "1000000"))
+CUSTOMERS = 20_000
+REPEAT = int(os.environ.get("MANYI_BENCH_REPEAT", "3"))
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+REBUILD = os.environ.get("MANYI_BENCH_REBUILD", "1") == "1"  # as the demo loads (an empty database)
+
+
+class Timed:
+    """Wraps the spec generator and adds up the time spent inside it."""
+
+    def __init__(self, specs: Iterator[OrderSpec]) -> None:
+        self.specs, self.seconds = specs, 0.0
+
+    def __iter__(self) -> Iterator[OrderSpec]:
+        return self
+
+    def __next__(self) -> OrderSpec:
+        t0 = time.perf_counter()
+        try:
+            return next(self.specs)
+        finally:
+            self.seconds += time.perf_counter() - t0
+
+
+def run_once(url: str) -> dict[str, float]:
+    upgrade("head", url=url)
+    engine = core_db.make_engine(url)
+    core_db.set_engine(engine)
+    fake = Faker("zh_CN")
+    fake.seed_instance(7)
+    rng = random.Random(7)
+    with Session(engine, expire_on_commit=False) as s:
+        regions = seed_regions(s)
+        seed_calendars(s)
+        seed_categories(s)
+        seed_default_policies(s)
+        org = build_organisation(s, fake, regions=regions)
+        s.commit()
+        districts = [r for ds in org.districts.values() for r in ds]
+        build_customers(s, fake, rng, count=CUSTOMERS, districts=districts)
+        s.commit()
+        office = get_calendar(s, name="office")
+        t0 = time.perf_counter()
+        specs = Timed(order_specs(s, rng=rng, org=org, office=office, count=N, now=NOW))
+        write_orders(s, specs, now=NOW, rebuild_indexes=REBUILD)
+        s.commit()
+        seconds = time.perf_counter() - t0
+        counts = {
+            name: s.scalar(select(func.count()).select_from(model))
+            for name, model in (("orders", WorkOrder), ("clocks", SlaClock), ("events", OrderEvent))
+        }
+    engine.dispose()
+    core_db.set_engine(None)
+    assert counts["orders"] == N, counts
+    return {"seconds": seconds, "generate_seconds": specs.seconds, **counts}
+
+
+def run(backend: str, make_url: object) -> dict[str, object]:
+    results = []
+    for _ in range(REPEAT):
+        with make_url() as url:  # type: ignore[operator]
+            results.append(run_once(url))
+    seconds = statistics.median(r["seconds"] for r in results)
+    writer = statistics.median(r["seconds"] - r["generate_seconds"] for r in results)
+    return {
+        "bench": "bulk_orders",
+        "backend": backend,
+        "n": N,
+        "runs": REPEAT,
+        "seconds": round(seconds, 2),
+        "per_s": round(N / seconds),
+        "writer_seconds": round(writer, 2),
+        "writer_per_s": round(N / writer),
+        "generate_seconds": round(statistics.median(r["generate_seconds"] for r in results), 2),
+        "clocks": results[0]["clocks"],
+        "events": results[0]["events"],
+        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+class _SqliteFile:
+    def __enter__(self) -> str:
+        self.tmp = tempfile.TemporaryDirectory()
+        return f"sqlite:///{self.tmp.name}/bench.db"
+
+    def __exit__(self, *_: object) -> None:
+        self.tmp.cleanup()
+
+
+def main() -> None:
+    backends = os.environ.get("MANYI_BENCH_BACKENDS", "sqlite,postgresql").split(",")
+    if "sqlite" in backends:
+        print(json.dumps(run("sqlite", _SqliteFile)), flush=True)
+    if "postgresql" in backends:
+        print(json.dumps(run("postgresql", scratch_database)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

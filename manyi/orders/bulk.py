@@ -1,0 +1,230 @@
+"""The bulk path: many work orders with their whole history at once (demo generation, imports).
+
+Given fully decided specs (OrderSpec: the request as create_order takes it, and every step that
+happened to it since), write_orders stores exactly the rows the services would have stored, had
+create_order and then transition_order / assign_order / transfer_order been called for each step at
+its instant, and, given `now`, had the worker swept the clocks at `now`: work_orders, sla_clocks,
+order_events and the ladder's outbox messages. It reuses the services' rules (routing, policy choice,
+calendars, the state machine, the clock rules) and skips their per-order round trips: what only
+depends on an order's type and actions is worked out once (bulk_paths), deadlines for a whole batch
+(bulk_clocks), and rows go in by the batch with COPY or executemany from a writer thread (bulk_io).
+
+Like the services it flushes but never commits; a bad spec raises ValidationFailed naming its index
+and field before any row of its batch is written, and the caller's unit of work rolls back the rest.
+Order listeners (manyi.orders.hooks) are not told: a bulk load is history, not news.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice
+from typing import Any, cast
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.orm import Session
+
+from manyi.core.db import is_postgres
+from manyi.core.ids import order_number
+from manyi.core.sequences import reserve_values
+from manyi.core.settings import get_settings
+from manyi.orders.bulk_clocks import US, from_us, plan_group
+from manyi.orders.bulk_group import build_rows
+from manyi.orders.bulk_io import Sink, drop_secondary_indexes, restore_indexes
+from manyi.orders.bulk_refs import References
+from manyi.orders.bulk_rows import (
+    Fired,
+    OrderSpec,
+    Resolved,
+    Step,
+)
+from manyi.orders.models import ORDER_NUMBERS, WorkOrder
+from manyi.orders.service import lifecycle_zone
+from manyi.org.models import Department, Team
+from manyi.outbox.models import OutboxMessage
+from manyi.sla.models import SlaClock
+from manyi.sla.tasks import _branch_managers, _recipient
+
+__all__ = ["OrderSpec", "Step", "write_orders"]
+
+
+@dataclass
+class _Prepared:
+    items: list[Resolved]
+    ids: list[int]
+    numbers: list[str]
+
+
+def _batches(specs: Iterable[OrderSpec], size: int) -> Iterator[list[OrderSpec]]:
+    it = iter(specs)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def write_orders(
+    session: Session,
+    specs: Iterable[OrderSpec],
+    *,
+    now: datetime | None = None,
+    batch_size: int = 20_000,
+    progress: Callable[[int], None] | None = None,
+    rebuild_indexes: bool = False,
+) -> list[int]:
+    """Store the orders with their clocks and history as the services would; return their ids in order.
+
+    With `now`, clocks are left as the worker's sweep at `now` would leave them (warnings, breaches and
+    escalations fired, with their events and messages); every instant must then be at or before it.
+    With `rebuild_indexes`, the tables' secondary indexes (and foreign keys on PostgreSQL) are dropped
+    for the load and rebuilt at the end, as PostgreSQL's "Populating a Database" advises: several
+    times faster when the load is most of the tables, but they stay locked until the transaction ends,
+    so it is for the demo and first imports into a quiet database.
+    """
+    # The cyclic garbage collector would walk the millions of rows and specs in flight over and
+    # over (a third of the time of a big load); nothing here makes reference cycles.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _write(session, specs, now, batch_size, progress, rebuild_indexes)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _write(
+    session: Session,
+    specs: Iterable[OrderSpec],
+    now: datetime | None,
+    batch_size: int,
+    progress: Callable[[int], None] | None,
+    rebuild_indexes: bool,
+) -> list[int]:
+    session.flush()  # pending ORM work first: from here the writer thread owns the connection
+    rebuild = drop_secondary_indexes(session) if rebuild_indexes else []
+    sink = Sink(session)
+    refs = References(session, now=now, lock=sink.lock)
+    zone = lifecycle_zone()
+    postgres = is_postgres(session)
+    next_id: list[int] = []
+
+    def prepare(batch: list[OrderSpec], offset: int) -> _Prepared:
+        with sink.lock:  # waits for the batch being written, if any
+            refs.load(batch)
+        items = [refs.resolve(offset + i, spec) for i, spec in enumerate(batch)]
+        with sink.lock:
+            ids = _reserve_ids(session, len(items), postgres, next_id)
+            seqs = reserve_values(session, ORDER_NUMBERS, len(items))
+        numbers = [
+            order_number(r.spec.created_at.astimezone(zone), seq) for r, seq in zip(items, seqs, strict=True)
+        ]
+        return _Prepared(items, ids, numbers)
+
+    now_us = refs.now_us
+    delays = tuple(m * 60 * US for m in get_settings().escalation_delays_minutes)
+    written: list[int] = []
+    fired: list[Fired] = []
+    batches = _batches(specs, batch_size)
+    try:
+        first = next(batches, None)
+        prepared = prepare(first, 0) if first else None
+        while prepared is not None:
+            _plan(prepared.items)
+            built = build_rows(prepared.items, prepared.ids, prepared.numbers, now=now_us, delays_us=delays)
+            for table in (built.orders, built.clocks, built.events):
+                sink.put(table)
+            written.extend(prepared.ids)
+            fired.extend(built.fired)
+            if progress is not None:
+                progress(len(prepared.ids))
+            following = next(batches, None)
+            prepared = prepare(following, len(written)) if following else None
+    except BaseException:
+        with suppress(Exception):  # the first error is the one to report
+            sink.close()
+        raise
+    sink.close()
+    restore_indexes(session, rebuild)
+    if fired and now is not None:
+        _write_messages(session, fired, now)
+    return written
+
+
+def _reserve_ids(session: Session, count: int, postgres: bool, next_id: list[int]) -> list[int]:
+    """Ids for new orders: from the table's sequence on PostgreSQL; on SQLite the write lock is held
+    for the whole transaction, so the ids after the current maximum stay free until commit."""
+    if postgres:
+        rows = session.execute(
+            text("SELECT nextval(pg_get_serial_sequence('work_orders', 'id')) FROM generate_series(1, :n)"),
+            {"n": count},
+        )
+        return sorted(int(v) for (v,) in rows)
+    if not next_id:
+        next_id.append((session.scalar(select(func.max(WorkOrder.id))) or 0) + 1)
+    first = next_id[0]
+    next_id[0] += count
+    return list(range(first, first + count))
+
+
+def _plan(items: list[Resolved]) -> None:
+    """Plan the clocks of the batch, one vectorised pass per (policy, calendar)."""
+    groups: dict[tuple[int, str], list[Resolved]] = {}
+    for item in items:
+        if item.policy is not None and item.calendar is not None:
+            groups.setdefault((item.policy.id, item.calendar.name), []).append(item)
+    for members in groups.values():
+        head = members[0]
+        assert head.policy is not None and head.calendar is not None
+        group = plan_group(head.calendar, head.policy, [m.times[0] for m in members])
+        for position, member in enumerate(members):
+            member.group, member.position = group, position
+
+
+def _write_messages(session: Session, fired: list[Fired], now: datetime) -> None:
+    """The outbox messages of the ladder steps the sweep fired (their dedupe keys name the clock)."""
+    order_ids = sorted({f.order_id for f in fired})
+    clock_ids: dict[int, list[int]] = {}
+    for start in range(0, len(order_ids), 1000):
+        chunk = order_ids[start : start + 1000]
+        rows = session.execute(
+            select(SlaClock.order_id, SlaClock.id).where(SlaClock.order_id.in_(chunk)).order_by(SlaClock.id)
+        )
+        for order_id, clock_id in rows:
+            clock_ids.setdefault(order_id, []).append(clock_id)
+    teams = {t.id: t for t in session.scalars(select(Team))}
+    depts = {d.id: d for d in session.scalars(select(Department))}
+    managers = _branch_managers(session)
+    messages: list[dict[str, Any]] = []
+    for f in fired:
+        order = cast(WorkOrder, _Recipientable(f))
+        detail = {"clock": f.kind, "step": f.step, "due_at": from_us(f.due_at).isoformat(), "notify": f.role}
+        topic = (
+            "sla.warning" if f.step == "warning" else "sla.breach" if f.step == "breach" else "sla.escalation"
+        )
+        messages.append(
+            {
+                "created_at": now,
+                "topic": topic,
+                "channel": "log",
+                "recipient_user_id": _recipient(f.role, order, teams, depts, managers),
+                "order_id": f.order_id,
+                "payload": {**detail, "order_number": f.number},
+                "dedupe_key": f"clock:{clock_ids[f.order_id][f.clock_position]}:{f.step}",
+                "available_at": now,
+                "attempts": 0,
+            }
+        )
+    for start in range(0, len(messages), 5000):
+        session.execute(insert(OutboxMessage), messages[start : start + 5000])
+    session.flush()
+
+
+class _Recipientable:
+    """What the sweep's _recipient reads of an order."""
+
+    def __init__(self, fired: Fired) -> None:
+        self.team_id = fired.team_id
+        self.assignee_id = fired.assignee_id
+        self.owner_id = fired.owner_id
+        self.region_code = fired.region_code
