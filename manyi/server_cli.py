@@ -30,7 +30,11 @@ def register(app: typer.Typer) -> None:
         settings = get_settings()
         host, port = host or settings.host, port or settings.port
         worker = subprocess.Popen([sys.executable, "-m", "manyi.cli", "worker"]) if with_worker else None
-        console.print(f"Manyi is running at http://{host}:{port}/  (health: /healthz)", highlight=False)
+        console.print(
+            f"Manyi is running. Console 控制台: http://{host}:{port}/login  ·  "
+            f"API docs: http://{host}:{port}/docs  ·  health: /healthz",
+            highlight=False,
+        )
         if worker:
             console.print(f"worker running (pid {worker.pid})", highlight=False)
         try:

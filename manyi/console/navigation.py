@@ -28,7 +28,7 @@ ENTRIES = (
         frozenset({"supervisor", "branch_manager", "admin", "inspector", "auditor"}),
     ),
     Entry("/orders", "Orders"),
-    Entry("/admin", "Administration", frozenset({"admin"}), "config:read"),
+    Entry("/admin", "Administration", None, "config:read"),  # read-only without config:write
 )
 
 

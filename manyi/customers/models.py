@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from manyi.core.clock import now
@@ -19,7 +19,7 @@ class Customer(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer_no: Mapped[str] = mapped_column(String(32), unique=True)
-    name: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(64))
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
     # ID numbers are stored encrypted, with a keyed hash for exact matching.
     id_number_encrypted: Mapped[str | None] = mapped_column(String(255))
@@ -28,6 +28,11 @@ class Customer(Base):
     vip_level: Mapped[int] = mapped_column(Integer, default=0)  # 0 none .. 3 diamond
     list_flag: Mapped[str | None] = mapped_column(String(8))  # red | blue | None
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    # Name search, exact and by prefix (the console's caller lookup): on PostgreSQL a pattern_ops
+    # btree serves both `=` and LIKE 'x%', which a collation-aware one cannot.
+    __table_args__ = (
+        Index("ix_customers_name_pattern", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -31,7 +31,11 @@ def register(app: typer.Typer) -> None:
         configure_logging("WARNING")  # the replay's thousands of log-channel messages are not news
         logging.getLogger().setLevel(logging.WARNING)
         if if_empty and has_orders():
-            console.print("demo data already present; nothing to do")
+            console.print(
+                "demo data already present; nothing to do. "
+                f"Users admin, supervisor1, agent1, dispatcher1, tech1 … password {DEMO_PASSWORD}",
+                highlight=False,
+            )
             return
         with Progress(console=console) as progress:
 

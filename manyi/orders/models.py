@@ -42,10 +42,14 @@ class Category(Base):
 
 
 LIVE = text("deleted_at IS NULL")
+UNASSIGNED = text(
+    "assignee_id IS NULL AND deleted_at IS NULL AND status IN ('acknowledged', 'inProgress', 'pending', 'held')"
+)
+PROVISIONAL = text("sla_provisional")
 LIST_INDEXES = {
     "status_team": ("status", "team_id"),
     "team_status": ("team_id", "status"),
-    "region_status": ("region_code", "status"),
+    "region_status_team": ("region_code", "status", "team_id"),  # also the scoped counts by team
     "breached_status": ("sla_breached", "status"),
     "created_at": ("created_at",),
     "updated_at": ("updated_at",),
@@ -109,6 +113,24 @@ class WorkOrder(Base):
         *(
             Index(f"ix_work_orders_{name}", *columns, postgresql_where=LIVE, sqlite_where=LIVE)
             for name, columns in LIST_INDEXES.items()
+        ),
+        # The dispatcher board: new unextracted orders by age, and each team's unassigned open orders.
+        Index(
+            "ix_work_orders_stage_created", "stage", "created_at", postgresql_where=LIVE, sqlite_where=LIVE
+        ),
+        Index(
+            "ix_work_orders_unassigned",
+            "team_id",
+            "created_at",
+            postgresql_where=UNASSIGNED,
+            sqlite_where=UNASSIGNED,
+        ),
+        # The missing-holiday-year banner counts provisional orders: a tiny index, usually empty.
+        Index(
+            "ix_work_orders_provisional",
+            "region_code",
+            postgresql_where=PROVISIONAL,
+            sqlite_where=PROVISIONAL,
         ),
     )
 

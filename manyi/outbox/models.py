@@ -33,4 +33,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_outbox_messages_available_at", "available_at"),)
+    __table_args__ = (
+        Index("ix_outbox_messages_available_at", "available_at"),
+        # "Escalations waiting for me" on the supervisor page: the newest messages to one user.
+        Index("ix_outbox_messages_recipient_user_id_id", "recipient_user_id", "id"),
+    )

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from manyi.core.db import Base, UTCDateTime
 from manyi.core.refdata import register_tables
 
 TARGET_KINDS = ("first_contact", "appointment", "response", "resolution")
+RUNNING = text("state = 'running'")
+MET = text("met_at IS NOT NULL")
 
 
 class SlaPolicy(Base):
@@ -84,7 +86,40 @@ class SlaClock(Base):
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_sla_clocks_next_check_at", "next_check_at"),)
+    __table_args__ = (
+        Index("ix_sla_clocks_next_check_at", "next_check_at"),
+        # Queues sorted by time left and the board's "breaching within 2 hours": running clocks only.
+        Index("ix_sla_clocks_running_due", "due_at", "id", postgresql_where=RUNNING, sqlite_where=RUNNING),
+        # Timeliness: the clocks that fell due or were met in a period are two range scans.
+        Index("ix_sla_clocks_due_at", "due_at"),
+        Index("ix_sla_clocks_met_at", "met_at", postgresql_where=MET, sqlite_where=MET),
+    )
 
 
 register_tables("sla_policies", "sla_targets")
+
+
+class TimelinessDay(Base):
+    """Clocks settled on one closed local day, by team, region and clock kind (see manyi.sla.kpis).
+
+    A month's timeliness adds these rows up instead of re-reading every clock of the month (about a
+    million on a large operator). Days before today are final once summed, as in the operator's
+    daily report: a later policy recompute does not rewrite yesterday's figure."""
+
+    __tablename__ = "timeliness_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    team_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: no team
+    region_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    settled: Mapped[int] = mapped_column(Integer)
+    on_time: Mapped[int] = mapped_column(Integer)
+
+
+class TimelinessDaySummed(Base):
+    """Marks a day whose TimelinessDay rows are complete (a day with no settled clock has none)."""
+
+    __tablename__ = "timeliness_days_summed"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    summed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,247 @@
+"""/admin/calendars: per calendar, a year of the national schedule (public holidays, 调休 make-up
+working days) and this calendar's overrides; add or remove an override (open SLA clocks crossing the
+date are recomputed, as the REST API does); load a year's schedule file when it is missing."""
+
+from __future__ import annotations
+
+import calendar as monthly
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from manyi.calendars import service
+from manyi.calendars.arithmetic import INDEX_FIRST_YEAR, INDEX_LAST_YEAR, Interval
+from manyi.calendars.models import Calendar
+from manyi.console.admin_common import can_change, can_view, changed, errors_of
+from manyi.console.deps import Page, page
+from manyi.core.clock import now, zone
+from manyi.core.errors import ManyiError, NotFound
+from manyi.core.settings import get_settings
+from manyi.sla.service import recompute_clocks_crossing, recompute_provisional_clocks
+
+router = APIRouter(prefix="/admin/calendars", include_in_schema=False)
+Text = Annotated[str, Form()]
+HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def this_year() -> int:
+    return now().astimezone(zone(get_settings().default_timezone)).year
+
+
+@router.get("")
+def list_calendars(p: Annotated[Page, Depends(page)]) -> Response:
+    can_view(p)
+    rows = list(p.session.scalars(select(Calendar).order_by(Calendar.name)))
+    year = this_year()
+    return p.render(
+        "admin/calendars.html", calendars=rows, next_year=service.check_year(p.session, year=year + 1)
+    )
+
+
+def _calendar(p: Page, name: str) -> Calendar:
+    row = p.session.get(Calendar, name)
+    if row is None:
+        raise NotFound(p.gettext("No such calendar."))
+    return row
+
+
+def _months(year: int, marks: dict[date, str]) -> list[dict[str, Any]]:
+    """Twelve month grids (weeks of 7 dates, Monday first; days of other months are None)."""
+    grid = monthly.Calendar(firstweekday=0)
+    return [
+        {
+            "month": m,
+            "weeks": [
+                [
+                    (d, marks.get(d, "weekend" if d.weekday() >= 5 else "")) if d.month == m else None
+                    for d in week
+                ]
+                for week in grid.monthdatescalendar(year, m)
+            ],
+        }
+        for m in range(1, 13)
+    ]
+
+
+def _hours_text(intervals: list[Any] | None) -> str:
+    return ", ".join(f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for a, b in intervals or [])
+
+
+def _year_page(
+    p: Page,
+    row: Calendar,
+    year: int,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    days = service.schedule_days(p.session, year=year)
+    overrides = service.overrides_in(p.session, calendar_name=row.name, year=year)
+    marks: dict[date, str] = {d.day: d.kind for d in days}
+    for o in overrides:
+        marks[o.day] = "override-on" if o.working else "override-off"
+    upcoming = this_year() + 1
+    return p.render(
+        "admin/calendar.html",
+        status_code=422 if errors else 200,
+        cal=row,
+        year=year,
+        years=range(max(INDEX_FIRST_YEAR, this_year() - 5), min(INDEX_LAST_YEAR, this_year() + 5) + 1),
+        check=service.check_year(p.session, year=year),
+        next_check=service.check_year(p.session, year=upcoming),
+        days=days,
+        overrides=overrides,
+        hours_text=_hours_text,
+        months=_months(year, marks),
+        weekdays=[p.gettext(w) for w in WEEKDAY_NAMES],
+        errors=errors or {},
+        form=form or {"day": "", "working": "1", "hours": "", "reason": "", "upload_year": str(upcoming)},
+        editable=p.can("config:write"),
+    )
+
+
+@router.get("/{name}")
+def show_calendar(
+    p: Annotated[Page, Depends(page)], name: str, year: Annotated[str, Query()] = ""
+) -> Response:
+    can_view(p)
+    row = _calendar(p, name)
+    chosen = int(year) if year.isdigit() and INDEX_FIRST_YEAR <= int(year) <= INDEX_LAST_YEAR else this_year()
+    return _year_page(p, row, chosen)
+
+
+def _intervals(p: Page, text: str, errors: dict[str, str]) -> list[Interval] | None:
+    """ "09:00-12:00, 13:30-18:00" as minute intervals; empty means the calendar's usual hours."""
+    out: list[Interval] = []
+    for part in [x.strip() for x in text.replace("，", ",").split(",") if x.strip()]:
+        match = HOURS.match(part)
+        if not match:
+            errors["hours"] = p.gettext("Enter hours as 09:00-12:00, 13:30-18:00.")
+            return None
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        out.append((h1 * 60 + m1, h2 * 60 + m2))
+    return out or None
+
+
+@router.post("/{name}/overrides")
+def add_override(
+    p: Annotated[Page, Depends(page)],
+    name: str,
+    day: Text = "",
+    working: Text = "1",
+    hours: Text = "",
+    reason: Text = "",
+) -> Response:
+    can_change(p)
+    row = _calendar(p, name)
+    form = {
+        "day": day,
+        "working": working,
+        "hours": hours,
+        "reason": reason,
+        "upload_year": str(this_year() + 1),
+    }
+    errors: dict[str, str] = {}
+    try:
+        when = date.fromisoformat(day.strip())
+    except ValueError:
+        errors["day"] = p.gettext("Enter a date as YYYY-MM-DD.")
+        when = None
+    is_working = working == "1"
+    intervals = _intervals(p, hours, errors) if is_working else None
+    if not is_working and hours.strip():
+        errors["hours"] = p.gettext("A day off has no working hours; leave this empty.")
+    if len(reason) > 255:
+        errors["reason"] = p.gettext("At most 255 characters.")
+    if errors or when is None:
+        return _year_page(p, row, this_year(), errors, form)
+    try:
+        service.set_override(
+            p.session,
+            calendar_name=name,
+            day=when,
+            working=is_working,
+            intervals=intervals,
+            reason=reason.strip(),
+        )
+        # The REST API's rule: deadlines of open clocks on this calendar that cross the date move now.
+        recomputed = recompute_clocks_crossing(p.session, first_day=when, last_day=when, calendar_name=name)
+    except ManyiError as exc:
+        errors = errors_of(p, exc, {"date": "day", "hours": "hours"}, "hours")
+        return _year_page(p, _calendar(p, name), this_year(), errors, form)
+    changed(
+        p,
+        "set_override",
+        f"calendar/{name}/overrides/{when}",
+        working=is_working,
+        recomputed_clocks=recomputed,
+    )
+    message = p.gettext("Special date saved; %(n)s open SLA clocks were recomputed.") % {"n": recomputed}
+    return p.redirect(f"/admin/calendars/{name}?year={when.year}", flash=message)
+
+
+@router.post("/{name}/overrides/{day}/delete")
+def remove_override(p: Annotated[Page, Depends(page)], name: str, day: str) -> Response:
+    can_change(p)
+    _calendar(p, name)
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        raise NotFound(p.gettext("No such special date.")) from None
+    service.delete_override(p.session, calendar_name=name, day=when)
+    recomputed = recompute_clocks_crossing(p.session, first_day=when, last_day=when, calendar_name=name)
+    changed(p, "delete_override", f"calendar/{name}/overrides/{when}", recomputed_clocks=recomputed)
+    message = p.gettext("Special date removed; %(n)s open SLA clocks were recomputed.") % {"n": recomputed}
+    return p.redirect(f"/admin/calendars/{name}?year={when.year}", flash=message)
+
+
+@router.post("/{name}/schedule")
+def upload_schedule(
+    p: Annotated[Page, Depends(page)],
+    name: str,
+    upload_year: Text = "",
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """The State Council's notice for a year, in the `manyi calendar load-year` file format."""
+    can_change(p)
+    row = _calendar(p, name)
+    form = {"day": "", "working": "1", "hours": "", "reason": "", "upload_year": upload_year}
+    shown = this_year()
+    if not upload_year.isdigit() or not INDEX_FIRST_YEAR <= int(upload_year) <= INDEX_LAST_YEAR:
+        error = p.gettext("Enter a year from %(first)s to %(last)s.") % {
+            "first": INDEX_FIRST_YEAR,
+            "last": INDEX_LAST_YEAR,
+        }
+        return _year_page(p, row, shown, {"upload_year": error}, form)
+    year = int(upload_year)
+    if file is None or not file.filename:
+        return _year_page(p, row, shown, {"file": p.gettext("Choose a .yaml or .csv file.")}, form)
+    try:
+        text = file.file.read(1_000_000).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return _year_page(p, row, shown, {"file": p.gettext("The file is not UTF-8 text.")}, form)
+    loaded_before = service.check_year(p.session, year=year).loaded
+    try:
+        days = service.load_year_text(p.session, year=year, text=text, filename=file.filename)
+    except ManyiError as exc:
+        # The parser's message names the line or entry ("CSV line 4 kind: …"); nothing was loaded.
+        return _year_page(p, _calendar(p, name), shown, errors_of(p, exc, {}, "file"), form)
+    if loaded_before:  # a correction: deadlines computed on the old data move
+        recomputed = recompute_clocks_crossing(
+            p.session, first_day=date(year, 1, 1), last_day=date(year, 12, 31)
+        )
+    else:  # a new year: what was computed on weekdays only is recomputed
+        recomputed = recompute_provisional_clocks(p.session)
+    changed(p, "load_schedule", f"calendarSchedule/{year}", days=days, recomputed_clocks=recomputed)
+    message = p.gettext(
+        "The %(year)s schedule is loaded (%(days)s days); %(n)s open SLA clocks were recomputed."
+    ) % {
+        "year": year,
+        "days": days,
+        "n": recomputed,
+    }
+    return p.redirect(f"/admin/calendars/{name}?year={year}", flash=message)

@@ -1,0 +1,139 @@
+"""/admin/categories: the category tree with search; per category: rename, add a child, deactivate
+(with its subtree) or reactivate. Rules live in manyi.orders.category_admin."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form
+from fastapi.responses import Response
+
+from manyi.console.admin_common import can_change, can_view, changed, errors_of
+from manyi.console.deps import Page, page
+from manyi.core.errors import ManyiError
+from manyi.orders import category_admin
+from manyi.orders.models import Category
+
+router = APIRouter(prefix="/admin/categories", include_in_schema=False)
+Text = Annotated[str, Form()]
+FIELDS = {"code": "code", "name": "name", "parent": "code"}
+
+
+@router.get("")
+def tree(p: Annotated[Page, Depends(page)], q: str = "") -> Response:
+    can_view(p)
+    return _tree_page(p, q)
+
+
+def _tree_page(
+    p: Page, q: str = "", form: dict[str, str] | None = None, errors: dict[str, str] | None = None
+) -> Response:
+    text = q.strip()[:64]
+    return p.render(
+        "admin/categories.html",
+        status_code=422 if errors else 200,
+        q=text,
+        matches=category_admin.search_categories(p.session, text=text) if text else [],
+        roots=[] if text else category_admin.category_tree(p.session),
+        form=form or {"code": "", "name": "", "name_en": ""},
+        errors=errors or {},
+        editable=p.can("config:write"),
+    )
+
+
+def _node_page(
+    p: Page,
+    category: Category,
+    rename: dict[str, Any] | None = None,
+    child: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    return p.render(
+        "admin/category.html",
+        status_code=422 if errors else 200,
+        category=category,
+        rename=rename or {"name": category.name, "name_en": category.name_en or ""},
+        child=child or {"code": f"{category.code}.", "name": "", "name_en": ""},
+        errors=errors or {},
+        editable=p.can("config:write"),
+    )
+
+
+@router.post("")
+def add_top(
+    p: Annotated[Page, Depends(page)], code: Text = "", name: Text = "", name_en: Text = ""
+) -> Response:
+    can_change(p)
+    form = {"code": code, "name": name, "name_en": name_en}
+    if not name.strip():
+        return _tree_page(p, "", form, {"name": p.gettext("Enter a name.")})
+    try:
+        category = category_admin.add_category(
+            p.session, parent_id=None, code=code, name=name, name_en=name_en
+        )
+    except ManyiError as exc:
+        return _tree_page(p, "", form, errors_of(p, exc, FIELDS, "code"))
+    changed(p, "create", f"category/{category.id}", path=category.path)
+    return p.redirect(f"/admin/categories/{category.id}", flash=p.gettext("Category added."))
+
+
+@router.get("/{category_id}")
+def show(p: Annotated[Page, Depends(page)], category_id: int) -> Response:
+    can_view(p)
+    return _node_page(p, category_admin.get_category(p.session, category_id=category_id))
+
+
+@router.post("/{category_id}")
+def rename(
+    p: Annotated[Page, Depends(page)], category_id: int, name: Text = "", name_en: Text = ""
+) -> Response:
+    can_change(p)
+    category = category_admin.get_category(p.session, category_id=category_id)
+    form = {"name": name, "name_en": name_en}
+    if not name.strip():
+        return _node_page(p, category, rename=form, errors={"name": p.gettext("Enter a name.")})
+    try:
+        category_admin.rename_category(p.session, category_id=category.id, name=name, name_en=name_en)
+    except ManyiError as exc:
+        errors = errors_of(p, exc, FIELDS, "name")
+        return _node_page(
+            p, category_admin.get_category(p.session, category_id=category_id), rename=form, errors=errors
+        )
+    changed(p, "rename", f"category/{category_id}", name=name)
+    return p.redirect(f"/admin/categories/{category_id}", flash=p.gettext("Category renamed."))
+
+
+@router.post("/{category_id}/children")
+def add_child(
+    p: Annotated[Page, Depends(page)], category_id: int, code: Text = "", name: Text = "", name_en: Text = ""
+) -> Response:
+    can_change(p)
+    parent = category_admin.get_category(p.session, category_id=category_id)
+    form = {"code": code, "name": name, "name_en": name_en}
+    if not name.strip():
+        return _node_page(p, parent, child=form, errors={"child_name": p.gettext("Enter a name.")})
+    try:
+        child = category_admin.add_category(
+            p.session, parent_id=parent.id, code=code, name=name, name_en=name_en
+        )
+    except ManyiError as exc:
+        errors = {"child_" + k: v for k, v in errors_of(p, exc, FIELDS, "code").items()}
+        return _node_page(
+            p, category_admin.get_category(p.session, category_id=category_id), child=form, errors=errors
+        )
+    changed(p, "create", f"category/{child.id}", path=child.path)
+    return p.redirect(f"/admin/categories/{category_id}", flash=p.gettext("Subcategory added."))
+
+
+@router.post("/{category_id}/active")
+def switch(p: Annotated[Page, Depends(page)], category_id: int, active: Text = "") -> Response:
+    can_change(p)
+    on = active == "1"
+    count = category_admin.set_category_active(p.session, category_id=category_id, active=on)
+    changed(p, "activate" if on else "deactivate", f"category/{category_id}", changed=count)
+    message = (
+        p.gettext("Category reactivated.")
+        if on
+        else p.gettext("Category deactivated with its subcategories; existing orders keep it.")
+    )
+    return p.redirect(f"/admin/categories/{category_id}", flash=message)

@@ -1,0 +1,188 @@
+"""The order page's forms: lifecycle actions, assignment, notes. Each POST calls one order service
+with the acting staff member and the version the page showed, then redirects back with a flash; a
+refused one rolls back and shows the page again with the reason next to the field."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form
+from fastapi.responses import Response
+from sqlalchemy.orm.exc import StaleDataError
+
+from manyi.console.deps import Page, page
+from manyi.console.labels import LABELS
+from manyi.console.order_view import ACTION_FIELDS, load_order, render_order
+from manyi.core.clock import zone
+from manyi.core.errors import IllegalTransition, ManyiError, NotFound, StaleVersion, ValidationFailed
+from manyi.core.settings import get_settings
+from manyi.orders import service
+
+router = APIRouter(include_in_schema=False)
+
+# Domain messages are English sentences with details for API clients; staff get one sentence in
+# their language, keyed by the field the service names.
+FIELD_MESSAGES = {
+    "reason": "Give a reason the customer can be told.",
+    "resolution_code": "Choose or type a resolution code.",
+    "appointment_at": "Enter the appointment date and time.",
+    "team": "Choose a team.",
+    "assignee": "Choose an active member of the order's team.",
+    "text": "Write the note first.",
+}
+
+
+def _version(raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise StaleVersion("the form did not say which version of the order it was made from") from None
+
+
+def _appointment(raw: str) -> datetime | None:
+    """A datetime-local value, read in the operator's time zone (what the agent agreed by phone)."""
+    if not raw.strip():
+        return None
+    try:
+        value = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValidationFailed("appointment_at: not a date and time", field="appointment_at") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone(get_settings().default_timezone))
+    return value
+
+
+def _team(raw: str) -> int:
+    if not raw.strip().isdigit():
+        raise ValidationFailed("team: choose a team", field="team")
+    return int(raw)
+
+
+def explain(p: Page, exc: Exception) -> str:
+    """The sentence staff read for a refused action."""
+    if isinstance(exc, (StaleVersion, StaleDataError)):
+        return p.gettext(
+            "Someone else changed this order while you were looking at it. The page now shows the "
+            "latest version; check it and try again."
+        )
+    if isinstance(exc, IllegalTransition):
+        return p.gettext(
+            "This action is not possible for the order as it is now. The page shows what can be done."
+        )
+    if isinstance(exc, ManyiError) and exc.field in FIELD_MESSAGES:
+        return p.gettext(FIELD_MESSAGES[exc.field])
+    return exc.message if isinstance(exc, ManyiError) else str(exc)
+
+
+def refuse(
+    p: Page, number: str, form: str, exc: Exception, values: dict[str, str], fields: tuple[str, ...]
+) -> Response:
+    """Undo everything the attempt did and show the page again, the message next to its field."""
+    p.session.rollback()
+    order = load_order(p, number)
+    field = exc.field if isinstance(exc, ManyiError) else None
+    key = f"{form}-{field}" if field in fields else form
+    status = 409 if isinstance(exc, StaleDataError) else exc.status if isinstance(exc, ManyiError) else 400
+    message = explain(p, exc)
+    return render_order(
+        p,
+        order,
+        status_code=status,
+        errors={key: message},
+        values={f"{form}-{k}": v for k, v in values.items()},
+        problem=message,
+        problem_form=form,
+    )
+
+
+@router.post("/orders/{number}/act/{action}")
+def act(
+    number: str,
+    action: str,
+    p: Annotated[Page, Depends(page)],
+    version: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    appointment_at: Annotated[str, Form()] = "",
+    resolution_code: Annotated[str, Form()] = "",
+    resolution: Annotated[str, Form()] = "",
+    team: Annotated[str, Form()] = "",
+) -> Response:
+    p.require("ticket:update")
+    order = load_order(p, number)
+    if action not in ACTION_FIELDS:
+        raise NotFound(p.gettext("No such action."))
+    values = {
+        "reason": reason,
+        "appointment_at": appointment_at,
+        "resolution_code": resolution_code,
+        "resolution": resolution,
+        "team": team,
+    }
+    try:
+        expected = _version(version)
+        if action == "transfer":
+            service.transfer_order(
+                p.session,
+                order_id=order.id,
+                team_id=_team(team),
+                actor_id=p.principal.user_id,
+                reason=reason.strip() or None,
+                expected_version=expected,
+            )
+        else:
+            service.transition_order(
+                p.session,
+                order_id=order.id,
+                action=action,
+                actor_id=p.principal.user_id,
+                reason=reason.strip() or None,
+                resolution_code=resolution_code.strip() or None,
+                resolution=resolution.strip() or None,
+                appointment_at=_appointment(appointment_at) if action == "appoint" else None,
+                expected_version=expected,
+            )
+        p.session.flush()
+    except (ManyiError, StaleDataError) as exc:
+        return refuse(p, number, action, exc, values, ACTION_FIELDS[action])
+    done = p.gettext(LABELS["action"][action])
+    return p.redirect(f"/orders/{number}", flash=p.gettext("Done: %(action)s") % {"action": done})
+
+
+@router.post("/orders/{number}/assign")
+def assign(
+    number: str,
+    p: Annotated[Page, Depends(page)],
+    version: Annotated[str, Form()] = "",
+    assignee: Annotated[str, Form()] = "",
+) -> Response:
+    p.require("ticket:update")
+    order = load_order(p, number)
+    try:
+        if _version(version) != order.version:  # assign_order takes no version: check it here
+            raise StaleVersion(f"work order {number} changed since version {version}")
+        if not assignee.strip().isdigit():
+            raise ValidationFailed("assignee: choose a member", field="assignee")
+        service.assign_order(
+            p.session, order_id=order.id, assignee_id=int(assignee), actor_id=p.principal.user_id
+        )
+        p.session.flush()
+    except (ManyiError, StaleDataError) as exc:
+        return refuse(p, number, "assign", exc, {"assignee": assignee}, ("assignee",))
+    return p.redirect(f"/orders/{number}", flash=p.gettext("Assigned."))
+
+
+@router.post("/orders/{number}/note")
+def note(
+    number: str,
+    p: Annotated[Page, Depends(page)],
+    text: Annotated[str, Form()] = "",
+) -> Response:
+    p.require("ticket:update")
+    order = load_order(p, number)
+    try:
+        service.add_note(p.session, order_id=order.id, text=text, actor_id=p.principal.user_id)
+        p.session.flush()
+    except (ManyiError, StaleDataError) as exc:
+        return refuse(p, number, "note", exc, {"text": text}, ("text",))
+    return p.redirect(f"/orders/{number}", flash=p.gettext("Note added."))

@@ -1,0 +1,106 @@
+"""Order search/list (/orders) and the order page (/orders/{number}); the page's forms live in
+order_actions and order_files and are mounted here, so pages.py registers one router."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from manyi.console.deps import Page, page
+from manyi.console.order_actions import router as actions_router
+from manyi.console.order_files import router as files_router
+from manyi.console.order_view import load_order, render_order
+from manyi.core.masking import mask_phone
+from manyi.orders import lifecycle
+from manyi.orders.overview import team_choices
+from manyi.orders.search import PAGE_SIZE, OrderFilters, search_orders
+from manyi.org.reference import region_index, team_name
+
+router = APIRouter(include_in_schema=False)
+router.include_router(actions_router)
+router.include_router(files_router)
+
+
+def _filters(request: Request) -> OrderFilters:
+    """The list's filters from the query string; unknown values are ignored, not errors."""
+    args = request.query_params
+    status = args.get("status") or None
+    type_ = args.get("type") or None
+    team = args.get("team", "")
+    breached = {"1": True, "0": False}.get(args.get("breached", ""))
+    return OrderFilters(
+        q=args.get("q", "").strip()[:64],
+        status=status if status in lifecycle.STATUSES else None,
+        type=type_ if type_ in lifecycle.ORDER_TYPES else None,
+        team_id=int(team) if team.isdigit() else None,
+        region_code=args.get("region") or None,
+        breached=breached,
+    )
+
+
+def _offset(request: Request) -> int:
+    raw = request.query_params.get("offset", "0")
+    return min(int(raw), 100_000) if raw.isdigit() else 0
+
+
+def _query(filters: OrderFilters, offset: int) -> str:
+    """The list's URL for another page, every filter kept."""
+    params = {
+        "q": filters.q,
+        "status": filters.status or "",
+        "type": filters.type or "",
+        "team": str(filters.team_id or ""),
+        "region": filters.region_code or "",
+        "breached": "" if filters.breached is None else "1" if filters.breached else "0",
+        "offset": str(offset) if offset else "",
+    }
+    return "/orders?" + urlencode({k: v for k, v in params.items() if v})
+
+
+@router.get("/orders")
+def order_list(request: Request, p: Annotated[Page, Depends(page)]) -> Response:
+    p.require("ticket:read")
+    filters = _filters(request)
+    offset = _offset(request)
+    scope = p.scope()
+    result = search_orders(p.session, filters=filters, scope=scope, offset=offset)
+    regions = region_index(p.session)
+    pii = p.can("pii:read")
+    rows = []
+    for order in result.orders:
+        customer = result.customers.get(order.customer_id) if order.customer_id else None
+        phone = customer.phone if customer else None
+        rows.append(
+            {
+                "order": order,
+                "customer": customer.name if customer else "",
+                "phone": (phone if pii else mask_phone(phone)) or "",
+                "team": team_name(p.session, order.team_id) or "",
+                "region": regions[order.region_code].name if order.region_code in regions else "",
+            }
+        )
+    return p.render(
+        "orders/list.html",
+        filters=filters,
+        rows=rows,
+        prev_url=_query(filters, max(0, offset - PAGE_SIZE)) if result.has_prev else None,
+        next_url=_query(filters, offset + PAGE_SIZE) if result.has_next else None,
+        first=offset + 1,
+        statuses=lifecycle.STATUSES,
+        types=lifecycle.ORDER_TYPES,
+        teams=team_choices(p.session),
+        regions=sorted(
+            (info for code, info in regions.items() if scope is None or code in scope),
+            key=lambda info: info.code,
+        ),
+        can_create=p.can("ticket:create"),
+    )
+
+
+@router.get("/orders/{number}")
+def order_page(number: str, p: Annotated[Page, Depends(page)]) -> Response:
+    p.require("ticket:read")
+    return render_order(p, load_order(p, number))

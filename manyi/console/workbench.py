@@ -1,0 +1,119 @@
+"""The agent workbench (坐席工作台): caller lookup, my orders and my team's queue sorted by time left,
+and the customer panel. The new-order form lives in workbench_new.py."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from manyi.console.deps import Page, page
+from manyi.console.workbench_common import (
+    common_context,
+    customer_subscriptions,
+    require_workbench,
+    visible_customer,
+)
+from manyi.console.workbench_new import router as new_order_router
+from manyi.core.clock import now
+from manyi.customers.lookup import customer_names, lookup_callers
+from manyi.orders.queues import (
+    PAGE_SIZE,
+    QueuePage,
+    customer_open_orders,
+    customer_recent_orders,
+    my_orders,
+    team_queue,
+)
+from manyi.org.models import User
+from manyi.org.reference import region_index, team_name, user_index
+
+router = APIRouter(include_in_schema=False)
+router.include_router(new_order_router)
+
+HISTORY_DAYS = 90
+
+
+def _page_number(value: int) -> int:
+    return max(1, value)
+
+
+def _queue_context(p: Page, queue: QueuePage) -> dict[str, Any]:
+    orders = [row.order for row in queue.rows]
+    return {
+        "queue": queue,
+        "customer_names": customer_names(p.session, [o.customer_id for o in orders]),
+        "page_number": queue.offset // queue.limit + 1,
+    }
+
+
+@router.get("/workbench")
+def workbench(
+    p: Annotated[Page, Depends(page)],
+    q: str = "",
+    mine: Annotated[int, Query(ge=1)] = 1,
+    team: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    require_workbench(p)
+    scope = p.scope()
+    hits = None
+    if q.strip():
+        hits = lookup_callers(p.session, query=q, scope=scope, by_phone=p.can("pii:read"))
+        if len(hits) == 1:  # the caller is identified: straight to their panel
+            return p.redirect(f"/workbench/customer/{hits[0].customer.id}")
+    user = p.session.get(User, p.principal.user_id)
+    team_id = user.team_id if user else None
+    mine_queue = my_orders(
+        p.session,
+        owner_id=p.principal.user_id,
+        scope=scope,
+        offset=(_page_number(mine) - 1) * PAGE_SIZE,
+    )
+    team_context = None
+    if team_id is not None:
+        team_context = _queue_context(
+            p,
+            team_queue(p.session, team_id=team_id, scope=scope, offset=(_page_number(team) - 1) * PAGE_SIZE),
+        )
+    return p.render(
+        "workbench/home.html",
+        q=q,
+        hits=hits,
+        mine=_queue_context(p, mine_queue),
+        mine_number=mine,
+        team=team_context,
+        team_number=team,
+        team_label=team_name(p.session, team_id) or "",
+        now=now(),
+        regions=region_index(p.session),
+        **common_context(p),
+    )
+
+
+@router.get("/workbench/customer/{customer_id}")
+def customer_panel(p: Annotated[Page, Depends(page)], customer_id: int) -> Response:
+    require_workbench(p)
+    customer = visible_customer(p, customer_id)
+    scope = p.scope()
+    at = now()
+    open_rows = customer_open_orders(p.session, customer_id=customer.id, scope=scope)
+    history = customer_recent_orders(
+        p.session, customer_id=customer.id, scope=scope, since=at - timedelta(days=HISTORY_DAYS)
+    )
+    users = user_index(p.session)
+    return p.render(
+        "workbench/customer.html",
+        customer=customer,
+        subscriptions=customer_subscriptions(p, customer.id),
+        open_rows=open_rows,
+        history=history,
+        history_days=HISTORY_DAYS,
+        now=at,
+        regions=region_index(p.session),
+        **common_context(p),
+        user_name=lambda uid: users[uid].display_name if uid in users else "",
+        team_name=lambda tid: team_name(p.session, tid) or "",
+        can_create=p.can("ticket:create"),
+    )

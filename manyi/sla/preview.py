@@ -1,0 +1,128 @@
+"""The SLA deadlines an order would get if it were created now, computed without saving anything:
+the same routing, policy choice, calendar and clock planning as manyi.orders.service.create_order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from manyi.core.clock import ensure_aware, now
+from manyi.core.errors import ValidationFailed
+from manyi.customers.models import Customer, Subscription
+from manyi.orders import lifecycle
+from manyi.orders.categories import category_by_code
+from manyi.orders.routing import route
+from manyi.org.reference import region_index
+from manyi.sla.policies import active_policies
+from manyi.sla.service import plan_clocks
+
+
+@dataclass
+class OrderProbe:
+    """The fields of a not-yet-created order that routing and policy choice read (as create_order's)."""
+
+    type: str
+    channel: str
+    priority: int
+    region_code: str
+    product: str | None
+    customer_id: int | None
+    category_id: int | None
+    team_id: int | None = None
+    sla_policy_id: int | None = None
+    sla_provisional: bool = False
+
+
+@dataclass(frozen=True)
+class Deadline:
+    kind: str  # first_contact | appointment | response | resolution
+    amount: float
+    unit: str  # working_hours | working_days | natural_hours | natural_days
+    due_at: datetime
+    warn_at: datetime
+    calendar_name: str
+    provisional: bool  # computed past the calendar's holiday data: recomputed once it is loaded
+
+
+@dataclass
+class DeadlinePreview:
+    at: datetime
+    team_id: int | None
+    policy_id: int | None
+    policy_name: str | None
+    deadlines: list[Deadline] = field(default_factory=list)
+
+    @property
+    def provisional(self) -> bool:
+        return any(d.provisional for d in self.deadlines)
+
+
+def preview_deadlines(
+    session: Session,
+    *,
+    type: str,
+    channel: str,
+    region_code: str,
+    priority: int = 3,
+    category_code: str | None = None,
+    customer_id: int | None = None,
+    subscription_id: int | None = None,
+    at: datetime | None = None,
+) -> DeadlinePreview:
+    """Return the team and the SLA deadlines create_order would give this order at `at`; write nothing."""
+    at = ensure_aware(at or now(), field="at")
+    lifecycle.check_type(type)
+    if not 1 <= priority <= 4:
+        raise ValidationFailed(
+            f"priority: expected 1 (highest) to 4 (lowest), got {priority}", field="priority"
+        )
+    if region_code not in region_index(session):
+        raise ValidationFailed(f"region_code: unknown region {region_code!r}", field="region_code")
+    category = category_by_code(session, category_code) if category_code else None
+    if category_code and category is None:
+        raise ValidationFailed(f"category: unknown category {category_code!r}", field="category")
+    if customer_id is not None and session.get(Customer, customer_id) is None:
+        raise ValidationFailed(f"customer: unknown customer id {customer_id}", field="customer")
+    product = None
+    if subscription_id is not None:
+        subscription = session.get(Subscription, subscription_id)
+        if subscription is None or (customer_id is not None and subscription.customer_id != customer_id):
+            raise ValidationFailed(
+                f"subscription: {subscription_id} is not a subscription of this customer",
+                field="subscription",
+            )
+        product = subscription.product
+    probe = OrderProbe(
+        type=type,
+        channel=channel,
+        priority=priority,
+        region_code=region_code,
+        product=product,
+        customer_id=customer_id,
+        category_id=category.id if category else None,
+    )
+    # The team matters: a policy without a calendar runs on the team's calendar (calendar_for).
+    rule = route(session, order=probe, category_path=category.path if category else None)
+    probe.team_id = rule.team_id if rule is not None else None
+    clocks = plan_clocks(session, order=probe, at=at)
+    policy_name = next((p.name for p in active_policies(session) if p.id == probe.sla_policy_id), None)
+    return DeadlinePreview(
+        at=at,
+        team_id=probe.team_id,
+        policy_id=probe.sla_policy_id,
+        policy_name=policy_name,
+        deadlines=[
+            Deadline(
+                kind=c["kind"],
+                amount=c["amount"],
+                unit=c["unit"],
+                due_at=c["due_at"],
+                warn_at=c["warn_at"],
+                calendar_name=c["calendar_name"],
+                provisional=bool(c["provisional"]),
+            )
+            for c in clocks
+        ],
+    )

@@ -1,0 +1,176 @@
+"""Admin pages: calendars — a year's holidays and 调休 days, overrides (which move open orders'
+deadlines), the missing-year banner and the schedule upload; rights. Plus the one browser test."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from manyi.calendars.models import CalendarOverride
+from manyi.calendars.service import check_year
+from manyi.orders.service import create_order
+from manyi.sla.models import SlaClock
+from tests.console.conftest import Browser, Console, text_of
+
+CST = timezone(timedelta(hours=8))
+FRIDAY_EVENING = datetime(2026, 11, 20, 17, 30, tzinfo=CST)
+CSV_2027 = "kind,name,start,end\nholiday,元旦,2027-01-01,2027-01-03\nworkday,春节调休,2027-02-06,\n"
+
+
+def _open_order(console: Console) -> int:
+    """A fault order opened on Friday 17:30: its first-contact limit (2 working hours) runs over the weekend."""
+    op = console.operator
+    order = create_order(
+        console.session,
+        type="fault",
+        description="宽带断网",
+        channel="hotline",
+        region_code="330106",
+        customer_id=op.customer.id,
+        subscription_id=op.broadband.id,
+    )
+    console.session.commit()
+    return order.id
+
+
+def _due(console: Console, order_id: int) -> datetime:
+    clock = console.session.scalars(
+        select(SlaClock).where(SlaClock.order_id == order_id, SlaClock.kind == "first_contact")
+    ).one()
+    due = clock.due_at
+    console.session.rollback()
+    return due.astimezone(CST)
+
+
+def _overrides(console: Console) -> list[tuple[str, bool]]:
+    rows = console.session.scalars(select(CalendarOverride).order_by(CalendarOverride.day)).all()
+    out = [(r.day.isoformat(), r.working) for r in rows]
+    console.session.rollback()
+    return out
+
+
+def test_year_view_shows_holidays_makeup_days_and_the_missing_year_banner(console: Console) -> None:
+    admin = console.user("admin")
+    page = admin.get("/admin/calendars/office?year=2026")
+    assert page.status_code == 200
+    text = text_of(page.text)
+    assert "2026-10-01" in text and "法定节假日" in text and "调休上班" in text
+    assert "尚未录入 2027 年法定节假日安排" in text  # next year's schedule is missing
+    assert 'id="upload"' in page.text and 'enctype="multipart/form-data"' in page.text
+    assert "尚未录入 2027 年" in text_of(admin.get("/admin").text)
+    assert "2026-10-01" not in text_of(admin.get("/admin/calendars/office?year=2025").text)
+    assert admin.get("/admin/calendars/mars").status_code == 404
+
+
+def test_readers_look_but_cannot_change_calendars(console: Console) -> None:
+    supervisor, agent = console.user("supervisor"), console.user("agent")
+    page = supervisor.get("/admin/calendars/office")
+    assert page.status_code == 200 and 'id="upload"' not in page.text
+    refused = supervisor.post("/admin/calendars/office/overrides", data={"day": "2026-11-21", "working": "1"})
+    assert refused.status_code == 403
+    upload = supervisor.post(
+        "/admin/calendars/office/schedule",
+        data={"upload_year": "2027"},
+        files={"file": ("2027.csv", CSV_2027.encode(), "text/csv")},
+    )
+    assert upload.status_code == 403
+    assert agent.get("/admin/calendars").status_code == 403
+    assert _overrides(console) == []
+
+
+def test_a_tiaoxiu_working_day_moves_an_open_orders_deadline_and_removing_it_moves_it_back(
+    console: Console,
+) -> None:
+    with time_machine.travel(FRIDAY_EVENING, tick=True):
+        admin = console.user("admin", username="admin_cal")
+        order_id = _open_order(console)
+        before = _due(console, order_id)
+        assert before.date().isoformat() == "2026-11-23"  # Monday
+        added = admin.post(
+            "/admin/calendars/office/overrides",
+            data={"day": "2026-11-21", "working": "1", "hours": "", "reason": "调休"},
+        )
+        assert added.status_code == 303, added.text
+        # the order's three clocks (first contact, appointment, resolution) all cross the Saturday
+        assert "已重算 3 个在途工单时限" in text_of(admin.get(added.headers["location"]).text)
+        moved = _due(console, order_id)
+        assert moved.date().isoformat() == "2026-11-21" and moved < before
+        assert _overrides(console) == [("2026-11-21", True)]
+        removed = admin.post("/admin/calendars/office/overrides/2026-11-21/delete")
+        assert removed.status_code == 303
+        assert _due(console, order_id) == before and _overrides(console) == []
+
+
+def test_bad_override_input_is_shown_next_to_the_field_and_changes_nothing(console: Console) -> None:
+    admin = console.user("admin")
+    bad_date = admin.post("/admin/calendars/office/overrides", data={"day": "2026-13-01", "working": "1"})
+    assert bad_date.status_code == 422 and 'id="day-error"' in bad_date.text and "YYYY-MM-DD" in bad_date.text
+    hours = admin.post(
+        "/admin/calendars/office/overrides", data={"day": "2026-11-21", "working": "1", "hours": "9-12"}
+    )
+    assert hours.status_code == 422 and 'id="hours-error"' in hours.text and 'value="9-12"' in hours.text
+    off = admin.post(
+        "/admin/calendars/office/overrides",
+        data={"day": "2026-11-21", "working": "0", "hours": "09:00-12:00"},
+    )
+    assert off.status_code == 422 and "停工日没有工作时段" in off.text
+    late = admin.post(
+        "/admin/calendars/office/overrides",
+        data={"day": "2026-11-21", "working": "1", "hours": "25:00-26:00"},
+    )
+    assert late.status_code == 422 and 'id="hours-error"' in late.text
+    old = admin.post("/admin/calendars/office/overrides", data={"day": "1999-01-01", "working": "0"})
+    assert old.status_code == 422 and 'id="day-error"' in old.text
+    assert _overrides(console) == []
+
+
+def test_upload_a_year_file_bad_lines_are_named_and_load_nothing(console: Console) -> None:
+    admin = console.user("admin")
+    bad = CSV_2027 + "holday,清明,2027-04-05,\n"
+    refused = admin.post(
+        "/admin/calendars/office/schedule",
+        data={"upload_year": "2027"},
+        files={"file": ("2027.csv", bad.encode(), "text/csv")},
+    )
+    assert refused.status_code == 422 and 'id="file-error"' in refused.text
+    assert "CSV line 4" in refused.text
+    assert not check_year(console.session, year=2027).loaded
+    console.session.rollback()
+    loaded = admin.post(
+        "/admin/calendars/office/schedule",
+        data={"upload_year": "2027"},
+        files={"file": ("2027.csv", CSV_2027.encode(), "text/csv")},
+    )
+    assert loaded.status_code == 303, loaded.text
+    check = check_year(console.session, year=2027)
+    console.session.rollback()
+    assert check.loaded and check.holidays == 3 and check.workdays == 1
+    page = text_of(admin.get("/admin/calendars/office?year=2027").text)
+    assert "尚未录入 2027 年法定节假日安排" not in page and "春节调休" in page
+
+
+@pytest.mark.slow
+def test_browser_admin_adds_a_tiaoxiu_day_and_the_deadline_moves(console: Console, browser: Browser) -> None:
+    with time_machine.travel(FRIDAY_EVENING, tick=True):
+        admin = console.user("admin", username="admin_browser")
+        order_id = _open_order(console)
+        before = _due(console, order_id)
+        pg = browser.page_for(admin, lang="zh_CN")
+        pg.goto("/admin")
+        browser.screenshot(pg, "admin-index")
+        for name in ("users", "teams", "routing", "sla", "categories"):
+            pg.goto(f"/admin/{name}")
+            browser.screenshot(pg, f"admin-{name}")
+        pg.goto("/admin/calendars/office")
+        pg.get_by_label("日期", exact=True).fill("2026-11-21")
+        pg.get_by_label("类型", exact=True).select_option("1")
+        pg.get_by_label("原因").fill("调休")
+        pg.get_by_role("button", name="添加特殊日期").click()
+        pg.get_by_role("status").wait_for()
+        assert "已重算" in pg.get_by_role("status").inner_text()
+        browser.screenshot(pg, "admin-calendar")
+        after = _due(console, order_id)
+        assert after < before and after.date().isoformat() == "2026-11-21"
