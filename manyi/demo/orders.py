@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import pairwise, repeat
 
 import numpy as np
 from sqlalchemy import select
@@ -188,12 +189,18 @@ def _chunk(
         t = office.add_working_seconds_many(t, np.rint(minutes[:, k] * 60).astype(np.int64))
         at[:, k] = t
     taken = (minutes > 0) & (np.cumsum((minutes > 0) & (at >= now_s), axis=1) == 0)
+    # The steps taken, all orders' one after the other (in slot order): order i's are those from
+    # bounds[i] to bounds[i + 1]. Their instants are made in one pass, not slot by slot.
+    rows, slots = np.nonzero(taken)
+    bounds = np.searchsorted(rows, np.arange(n + 1)).tolist()
+    step_s = at[rows, slots].tolist()
+    step_at = list(map(datetime.fromtimestamp, step_s, repeat(UTC, len(step_s))))
+    step_slot = slots.tolist()
     picks = draw.random((n, 6)).tolist()  # customer, subscription, category, description, assignee, agent
     columns = zip(
         kinds.tolist(),
         created.tolist(),
-        at.tolist(),
-        taken.tolist(),
+        pairwise(bounds),
         (draw.integers(4, 30, n, endpoint=True) * 3600).tolist(),
         (draw.random(n) < 0.85).tolist(),
         picks,
@@ -202,53 +209,79 @@ def _chunk(
         draw.choice(SEVERITIES, n, p=SEVERITY_WEIGHTS).tolist(),
         strict=True,
     )
-    for kind, created_s, times, steps_taken, ahead, okay, pick, channel, priority, severity in columns:
-        cid, region = world.customers[int(pick[0] * len(world.customers))]
-        owned = world.subs.get(cid, [])
+    # Steps and specs are built as plain tuples (what their NamedTuple constructors would make,
+    # without keyword handling): a million orders take five million of them.
+    make = tuple.__new__
+    utc_at = datetime.fromtimestamp
+    customers, n_customers, subs, agents = world.customers, len(world.customers), world.subs, world.agents
+    for kind, created_s, (first, end), ahead, okay, pick, channel, priority, severity in columns:
+        cid, region = customers[int(pick[0] * n_customers)]
+        owned = subs.get(cid, [])
         # On-site work is about the broadband line, when the customer has one.
-        choices = ([s for s in owned if s[1] == "broadband"] if kind in ON_SITE_TYPES else owned) or owned
+        site = kind in ON_SITE_TYPES
+        choices = ([s for s in owned if s[1] == "broadband"] if site else owned) or owned
         sub_id, product = choices[int(pick[1] * len(choices))] if choices else (None, None)
-        category = CATEGORY[kind][int(pick[2] * len(CATEGORY[kind]))]
-        agent = world.agents[int(pick[5] * len(world.agents))]
-        created_at = datetime.fromtimestamp(created_s, UTC)
+        categories = CATEGORY[kind]
+        category = categories[int(pick[2] * len(categories))]
+        agent = agents[int(pick[5] * len(agents))]
+        created_at = utc_at(created_s, UTC)
         steps = []
         members = world.assignable(kind, product, region, category)
         if members:
-            steps.append(Step("assign", created_at, assignee_id=members[int(pick[4] * len(members))]))
-        for name, when_s, took in zip(SLOTS, times, steps_taken, strict=True):
-            if took:
-                steps.append(_step(name, when_s, kind, agent, ahead, okay))
-        yield OrderSpec(
-            type=kind,
-            description=DESCRIPTIONS[kind][int(pick[3] * len(DESCRIPTIONS[kind]))],
-            channel=channel,
-            region_code=region,
-            created_at=created_at,
-            category_code=category,
-            customer_id=cid,
-            subscription_id=sub_id,
-            priority=priority,
-            severity=severity,
-            actor_id=agent,
-            steps=tuple(steps),
+            assignee = members[int(pick[4] * len(members))]
+            steps.append(make(Step, ("assign", created_at, None, None, None, None, None, assignee, None)))
+        for k, when, when_s in zip(step_slot[first:end], step_at[first:end], step_s[first:end], strict=True):
+            steps.append(_step(k, when, when_s, site, agent, ahead, okay))
+        descriptions = DESCRIPTIONS[kind]
+        yield make(
+            OrderSpec,
+            (
+                kind,
+                descriptions[int(pick[3] * len(descriptions))],
+                channel,
+                region,
+                created_at,
+                category,
+                cid,
+                sub_id,
+                priority,
+                severity,
+                None,  # title
+                agent,  # actor_id
+                tuple(steps),
+            ),
         )
 
 
-def _step(name: str, when_s: int, kind: str, agent: int, ahead: int, okay: bool) -> Step:
-    when = datetime.fromtimestamp(when_s, UTC)
-    if name == "answer":
-        return Step("resolve", when, agent, resolution_code="ANSWERED", resolution="已当场答复")
-    if name == "pause":
-        return Step("pause", when, reason="客户要求延后处理")
-    if name == "appoint":
-        return Step("appoint", when, appointment_at=datetime.fromtimestamp(when_s + ahead, UTC))
-    if name == "resolve":
-        code = "FIXED" if kind in ON_SITE_TYPES else "EXPLAINED"
-        return Step("resolve", when, resolution_code=code, resolution="问题已处理")
-    if name == "callback_unsatisfied":
-        return Step("callback_unsatisfied", when, reason="客户对处理结果不满意")
-    if name == "resolve_again":
-        return Step("resolve", when, resolution_code="FIXED", resolution="二次处理完成")
-    if name == "final":
-        return Step("callback_ok" if okay else "close", when)
-    return Step(name, when)
+# The fields of each slot's step after `action, at` (actor_id, reason, resolution_code, resolution,
+# appointment_at, assignee_id, team_id), where they do not depend on the order.
+_PLAIN = (None, None, None, None, None, None, None)
+_TAILS = {
+    "pause": (None, "客户要求延后处理", None, None, None, None, None),
+    "callback_unsatisfied": (None, "客户对处理结果不满意", None, None, None, None, None),
+    "resolve_again": (None, None, "FIXED", "二次处理完成", None, None, None),
+}
+_RESOLVED = {
+    True: (None, None, "FIXED", "问题已处理", None, None, None),
+    False: (None, None, "EXPLAINED", "问题已处理", None, None, None),
+}
+_ANSWER, _PAUSE, _APPOINT, _RESOLVE, _FINAL = (
+    SLOTS.index(name) for name in ("answer", "pause", "appoint", "resolve", "final")
+)
+_ACTIONS = tuple("resolve" if name in ("answer", "resolve_again") else name for name in SLOTS)
+
+
+def _step(slot: int, when: datetime, when_s: int, on_site: bool, agent: int, ahead: int, okay: bool) -> Step:
+    """The step of a slot taken at `when` (epoch second when_s)."""
+    make = tuple.__new__
+    if slot == _FINAL:
+        return make(Step, ("callback_ok" if okay else "close", when, *_PLAIN))
+    if slot == _RESOLVE:
+        return make(Step, ("resolve", when, *_RESOLVED[on_site]))
+    if slot == _APPOINT:
+        appointment = datetime.fromtimestamp(when_s + ahead, UTC)
+        return make(Step, ("appoint", when, None, None, None, None, appointment, None, None))
+    if slot == _ANSWER:
+        return make(Step, ("resolve", when, agent, None, "ANSWERED", "已当场答复", None, None, None))
+    name = SLOTS[slot]
+    return make(Step, (_ACTIONS[slot], when, *_TAILS.get(name, _PLAIN)))

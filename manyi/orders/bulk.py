@@ -31,8 +31,9 @@ from manyi.core.db import is_postgres
 from manyi.core.ids import order_number
 from manyi.core.sequences import reserve_values
 from manyi.core.settings import get_settings
-from manyi.orders.bulk_clocks import US, from_us, plan_group
+from manyi.orders.bulk_clocks import US, Memo, from_us, plan_group
 from manyi.orders.bulk_group import build_rows
+from manyi.orders.bulk_io import Memo as CopyMemo
 from manyi.orders.bulk_io import Sink, drop_secondary_indexes, restore_indexes
 from manyi.orders.bulk_refs import References
 from manyi.orders.bulk_rows import (
@@ -108,6 +109,8 @@ def _write(
     zone = lifecycle_zone()
     postgres = is_postgres(session)
     next_id: list[int] = []
+    prefixes: dict[int, str | None] = {}
+    memo: Memo = {}  # deadlines by start minute, for every batch
 
     def prepare(batch: list[OrderSpec], offset: int) -> _Prepared:
         with sink.lock:  # waits for the batch being written, if any
@@ -116,9 +119,7 @@ def _write(
         with sink.lock:
             ids = _reserve_ids(session, len(items), postgres, next_id)
             seqs = reserve_values(session, ORDER_NUMBERS, len(items))
-        numbers = [
-            order_number(r.spec.created_at.astimezone(zone), seq) for r, seq in zip(items, seqs, strict=True)
-        ]
+        numbers = _numbers([r.times[0] for r in items], seqs, zone, prefixes)
         return _Prepared(items, ids, numbers)
 
     now_us = refs.now_us
@@ -130,10 +131,12 @@ def _write(
         first = next(batches, None)
         prepared = prepare(first, 0) if first else None
         while prepared is not None:
-            _plan(prepared.items)
+            _plan(prepared.items, memo)
             built = build_rows(prepared.items, prepared.ids, prepared.numbers, now=now_us, delays_us=delays)
+            copied: CopyMemo = {}  # the batch's id lists, converted to text once for all tables
             for table in (built.orders, built.clocks, built.events):
-                sink.put(table)
+                sink.put(table, copied)
+            del copied
             written.extend(prepared.ids)
             fired.extend(built.fired)
             if progress is not None:
@@ -167,7 +170,30 @@ def _reserve_ids(session: Session, count: int, postgres: bool, next_id: list[int
     return list(range(first, first + count))
 
 
-def _plan(items: list[Resolved]) -> None:
+_QUARTER = 900 * US  # every zone's UTC offset is a whole number of quarter hours
+
+
+def _numbers(created_us: list[int], seqs: list[int], zone: Any, prefixes: dict[int, str | None]) -> list[str]:
+    """order_number of each order's creation in the zone: its date part is worked out once per
+    quarter hour (the local date only changes on one), from order_number itself."""
+    numbers = []
+    for created, seq in zip(created_us, seqs, strict=True):
+        key = created // _QUARTER
+        prefix = prefixes.get(key, "")
+        if prefix == "":
+            first = order_number(from_us(key * _QUARTER).astimezone(zone), 0)
+            last = order_number(from_us((key + 1) * _QUARTER - 1).astimezone(zone), 0)
+            # (and order_number still ends with the zero-padded six-digit sequence)
+            same = first == last and first.endswith("000000")
+            prefix = prefixes[key] = first[:-6] if same else None
+        if prefix is None:  # a date change inside the quarter hour, should a zone ever have one
+            numbers.append(order_number(from_us(created).astimezone(zone), seq))
+        else:
+            numbers.append(f"{prefix}{seq:06d}")
+    return numbers
+
+
+def _plan(items: list[Resolved], memo: Memo) -> None:
     """Plan the clocks of the batch, one vectorised pass per (policy, calendar)."""
     groups: dict[tuple[int, str], list[Resolved]] = {}
     for item in items:
@@ -176,47 +202,59 @@ def _plan(items: list[Resolved]) -> None:
     for members in groups.values():
         head = members[0]
         assert head.policy is not None and head.calendar is not None
-        group = plan_group(head.calendar, head.policy, [m.times[0] for m in members])
+        group = plan_group(head.calendar, head.policy, [m.times[0] for m in members], memo)
         for position, member in enumerate(members):
             member.group, member.position = group, position
 
 
 def _write_messages(session: Session, fired: list[Fired], now: datetime) -> None:
-    """The outbox messages of the ladder steps the sweep fired (their dedupe keys name the clock)."""
-    order_ids = sorted({f.order_id for f in fired})
-    clock_ids: dict[int, list[int]] = {}
-    for start in range(0, len(order_ids), 1000):
-        chunk = order_ids[start : start + 1000]
-        rows = session.execute(
-            select(SlaClock.order_id, SlaClock.id).where(SlaClock.order_id.in_(chunk)).order_by(SlaClock.id)
-        )
-        for order_id, clock_id in rows:
-            clock_ids.setdefault(order_id, []).append(clock_id)
+    """The outbox messages of the ladder steps the sweep fired (their dedupe keys name the clock),
+    a few thousand at a time: a million orders fire hundreds of thousands of them."""
     teams = {t.id: t for t in session.scalars(select(Team))}
     depts = {d.id: d for d in session.scalars(select(Department))}
     managers = _branch_managers(session)
-    messages: list[dict[str, Any]] = []
-    for f in fired:
-        order = cast(WorkOrder, _Recipientable(f))
-        detail = {"clock": f.kind, "step": f.step, "due_at": from_us(f.due_at).isoformat(), "notify": f.role}
-        topic = (
-            "sla.warning" if f.step == "warning" else "sla.breach" if f.step == "breach" else "sla.escalation"
-        )
-        messages.append(
-            {
-                "created_at": now,
-                "topic": topic,
-                "channel": "log",
-                "recipient_user_id": _recipient(f.role, order, teams, depts, managers),
-                "order_id": f.order_id,
-                "payload": {**detail, "order_number": f.number},
-                "dedupe_key": f"clock:{clock_ids[f.order_id][f.clock_position]}:{f.step}",
-                "available_at": now,
-                "attempts": 0,
+    for start in range(0, len(fired), 5000):
+        chunk = fired[start : start + 5000]
+        order_ids = sorted({f.order_id for f in chunk})
+        clock_ids: dict[int, list[int]] = {}
+        for first in range(0, len(order_ids), 1000):
+            rows = session.execute(
+                select(SlaClock.order_id, SlaClock.id)
+                .where(SlaClock.order_id.in_(order_ids[first : first + 1000]))
+                .order_by(SlaClock.id)
+            )
+            for order_id, clock_id in rows:
+                clock_ids.setdefault(order_id, []).append(clock_id)
+        messages: list[dict[str, Any]] = []
+        for f in chunk:
+            order = cast(WorkOrder, _Recipientable(f))
+            detail = {
+                "clock": f.kind,
+                "step": f.step,
+                "due_at": from_us(f.due_at).isoformat(),
+                "notify": f.role,
             }
-        )
-    for start in range(0, len(messages), 5000):
-        session.execute(insert(OutboxMessage), messages[start : start + 5000])
+            topic = (
+                "sla.warning"
+                if f.step == "warning"
+                else "sla.breach"
+                if f.step == "breach"
+                else "sla.escalation"
+            )
+            messages.append(
+                {
+                    "created_at": now,
+                    "topic": topic,
+                    "channel": "log",
+                    "recipient_user_id": _recipient(f.role, order, teams, depts, managers),
+                    "order_id": f.order_id,
+                    "payload": {**detail, "order_number": f.number},
+                    "dedupe_key": f"clock:{clock_ids[f.order_id][f.clock_position]}:{f.step}",
+                    "available_at": now,
+                    "attempts": 0,
+                }
+            )
+        session.execute(insert(OutboxMessage), messages)
     session.flush()
 
 

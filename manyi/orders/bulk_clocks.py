@@ -64,12 +64,17 @@ class PlannedTarget:
     provisional: np.ndarray
 
 
+# (calendar, amount, unit) -> start minute -> (due second, working seconds to due, working time?)
+Memo = dict[tuple[str, float, str], dict[int, tuple[int, int, bool]]]
+
+
 def plan_target(
-    cal: WorkingCalendar, target: TargetData, share: float, start_us: np.ndarray
+    cal: WorkingCalendar, target: TargetData, share: float, start_us: np.ndarray, memo: Memo | None = None
 ) -> PlannedTarget:
     """_plan_clock's budget, due and warn instants for every start (WorkingCalendar truncates a start
     to its second, as here)."""
     start_s = start_us // US
+    memo = {} if memo is None else memo
     if target.unit == "working_hours":
         seconds = round(target.amount * 3600)  # add_working_seconds rounds the amount
         due_s = cal.add_working_seconds_many(start_s, seconds)
@@ -79,17 +84,25 @@ def plan_target(
         # The deadline of these units depends only on the start's local date (days) or moves with
         # the start second by second (natural hours); calendars work in whole local minutes, so one
         # scalar computation per distinct start minute, shifted within the minute, is exact.
+        # A load spans a few weeks, so its minutes recur batch after batch: `memo` keeps them.
         minutes, back = np.unique(start_s // 60, return_inverse=True)
-        due_m = np.empty(minutes.shape, dtype=np.int64)
-        until_due_m = np.empty(minutes.shape, dtype=np.int64)  # working seconds, minute start to due
-        working_m = np.empty(minutes.shape, dtype=bool)
-        for k, minute in enumerate(minutes.tolist()):
-            at = datetime.fromtimestamp(minute * 60, UTC)
-            due = cal.add(at, target.amount, target.unit).due_at
-            due_m[k] = int(due.timestamp())
-            if target.unit == "working_days":
-                until_due_m[k] = cal.working_seconds_between(at, due)
-                working_m[k] = cal.is_working_time(at)
+        known = memo.setdefault((cal.name, target.amount, target.unit), {})
+        rows = []
+        for minute in minutes.tolist():
+            row = known.get(minute)
+            if row is None:
+                at = datetime.fromtimestamp(minute * 60, UTC)
+                due = cal.add(at, target.amount, target.unit).due_at
+                row = (int(due.timestamp()), 0, False)
+                if target.unit == "working_days":
+                    # working seconds from the minute's start to due, and whether it is working time
+                    row = (row[0], cal.working_seconds_between(at, due), cal.is_working_time(at))
+                known[minute] = row
+            rows.append(row)
+        due_list, until_list, working_list = zip(*rows, strict=True)
+        due_m = np.array(due_list, dtype=np.int64)
+        until_due_m = np.array(until_list, dtype=np.int64)
+        working_m = np.array(working_list, dtype=bool)
         into_minute = start_s - minutes[back] * 60
         # A natural-hours deadline moves with the start's second; a days deadline is the day's.
         due_s = due_m[back] + (into_minute if target.unit == "natural_hours" else 0)
@@ -114,10 +127,12 @@ class PlannedGroup:
     targets: list[PlannedTarget]
 
 
-def plan_group(cal: WorkingCalendar, policy: PolicyData, start_us: list[int]) -> PlannedGroup:
+def plan_group(
+    cal: WorkingCalendar, policy: PolicyData, start_us: list[int], memo: Memo | None = None
+) -> PlannedGroup:
     starts = np.asarray(start_us, dtype=np.int64)
     return PlannedGroup(
-        policy, cal, [plan_target(cal, t, policy.warning_share, starts) for t in policy.targets]
+        policy, cal, [plan_target(cal, t, policy.warning_share, starts, memo) for t in policy.targets]
     )
 
 

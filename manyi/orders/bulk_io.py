@@ -13,7 +13,8 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
-from typing import Any
+from itertools import chain
+from typing import Any, cast
 
 import numpy as np
 from sqlalchemy import Table, text
@@ -40,12 +41,12 @@ _CLOCK = {
 }
 
 
-def instants_text(us: np.ndarray, *, postgres: bool) -> list[str | None]:
-    """Stored text of epoch-microsecond instants (NULL_TIME -> None), a whole column at a time."""
-    null = us == NULL_TIME
-    if null.all():
-        return [None] * us.size
-    days, in_day = np.divmod(np.where(null, us[~null][0], us), _DAY)
+def instants_text(us: np.ndarray, *, postgres: bool, null: str | None = None) -> list[str | None]:
+    """Stored text of epoch-microsecond instants (NULL_TIME -> `null`), a whole column at a time."""
+    none = us == NULL_TIME
+    if none.all():
+        return [null] * us.size
+    days, in_day = np.divmod(np.where(none, us[~none][0], us), _DAY)
     seconds, micro = np.divmod(in_day, US)
     first = int(days.min())
     sep = "T" if postgres else " "
@@ -60,8 +61,8 @@ def instants_text(us: np.ndarray, *, postgres: bool) -> list[str | None]:
             t[: -12 if postgres else -6] + f"{m:06d}{suffix}"
             for t, m in zip(text[odd].tolist(), micro[odd].tolist(), strict=True)
         ]
-    if null.any():
-        text[null] = None
+    if none.any():
+        text[none] = null
     out: list[str | None] = text.tolist()
     return out
 
@@ -73,9 +74,80 @@ def check_columns(table: Table, columns: Sequence[str]) -> None:
         raise RuntimeError(f"bulk writer: {table.name} has columns it does not fill: {sorted(missing)}")
 
 
+NULL_TEXT = "\\N"  # NULL in COPY's text format
+# COPY text escapes these; a JSON text's \uXXXX escapes are the usual reason a value has one.
+_SPECIAL = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
+
+
+def _escaped(values: list[str]) -> list[str]:
+    """COPY text of strings: escaped in one pass over their concatenation, not one call per string."""
+    joined = "\x00".join(values)  # PostgreSQL text cannot hold NUL, so it can separate them
+    if joined.count("\x00") != len(values) - 1:
+        raise ValueError("bulk writer: a text value holds a NUL character, which PostgreSQL refuses")
+    if not any(c in joined for c, _ in _SPECIAL):
+        return values
+    for c, escape in _SPECIAL:
+        joined = joined.replace(c, escape)
+    return joined.split("\x00")
+
+
+def _scalar_text(value: Any) -> str:
+    if value is None:
+        return NULL_TEXT
+    if isinstance(value, str):
+        return _escaped([value])[0]
+    return str(value)  # int, float (shortest exact repr), bool (True/False: boolin takes both)
+
+
+Memo = dict[int, tuple[Any, list[str]]]  # id of a chunk -> (the chunk, kept alive; its text)
+
+
+def copy_texts(chunks: list[Any], memo: Memo) -> list[str]:
+    """COPY text of a column given as chunks (lists or numpy arrays); a chunk that is one value
+    repeated (a type, a state, a constant JSON text: most of them) is converted once, and a chunk
+    met before (the group's order ids, in each table and each step's events) is not converted again."""
+    out: list[str] = []
+    for chunk in chunks:
+        seen = memo.get(id(chunk))
+        if seen is not None:
+            out += seen[1]
+            continue
+        start = len(out)
+        _convert(chunk, out)
+        if len(out) - start > 64:
+            memo[id(chunk)] = (chunk, out[start:])
+    return out
+
+
+def _convert(chunk: Any, out: list[str]) -> None:
+    """Append the COPY text of one chunk of a column to out."""
+    values = chunk.tolist() if isinstance(chunk, np.ndarray) else chunk
+    n = len(values)
+    if not n:
+        return
+    first = values[0]
+    if values.count(first) == n:
+        out += [_scalar_text(first)] * n
+        return
+    kinds = set(map(type, values))
+    nulls = type(None) in kinds
+    kinds.discard(type(None))
+    if kinds == {str}:
+        texts = _escaped([v or "" for v in values] if nulls else values)
+        out += [NULL_TEXT if v is None else t for v, t in zip(values, texts, strict=True)] if nulls else texts
+    elif kinds <= {int, bool, float} and len(kinds) == 1 and not nulls:
+        out += map(str, values)
+    else:
+        out += map(_scalar_text, values)
+
+
 class Columns:
     """Rows of one table gathered column by column (instants as epoch microseconds), or row by row
-    for the few orders built one at a time; turned into the database's values by finished()."""
+    for the few orders built one at a time; turned into the database's values by finished().
+
+    Each add_columns call is kept as one chunk per column, not copied value by value: most chunks
+    of a group are one value repeated (a type, a state, a constant JSON text), which finished()
+    turns into text once."""
 
     def __init__(self, table: Table, names: Sequence[str], instants: Sequence[str]) -> None:
         check_columns(table, names)
@@ -92,7 +164,7 @@ class Columns:
             if instant:
                 store.append(np.asarray(column, dtype=np.int64))
             else:
-                store.extend(column.tolist() if isinstance(column, np.ndarray) else column)
+                store.append(column)
         self.count += len(columns[0])
 
     def append(self, row: Sequence[Any]) -> None:
@@ -103,16 +175,37 @@ class Columns:
             rows, self._rows = self._rows, []
             self.add_columns(list(zip(*rows, strict=True)))
 
-    def finished(self, *, postgres: bool) -> tuple[list[Any], int]:
-        """The values row after row in one flat list (instants as the text the column type's bind
-        processor would send), and the number of rows."""
+    def finished(self, *, postgres: bool, memo: Memo | None = None) -> tuple[list[Any] | bytes, int]:
+        """SQLite: the values row after row in one flat list (instants as the text the column
+        type's bind processor would send). PostgreSQL: the rows as COPY text (a few bytes per
+        value instead of an object, and the writer thread sends them without holding the GIL).
+        And the row count. `memo` is shared by the tables of one batch."""
         self._flush_rows()
+        data, self._data = self._data, [[] for _ in self.names]  # dropped as soon as converted
         width = len(self.names)
+        if postgres:
+            memo = {} if memo is None else memo
+            texts = [
+                cast(list[str], instants_text(np.concatenate(chunks), postgres=True, null=NULL_TEXT))
+                if instant
+                else copy_texts(chunks, memo)
+                for chunks, instant in zip(data, self._instant, strict=True)
+            ]
+            del data
+            # Values and separators interleaved in one list, filled a column at a time by slice
+            # assignment and joined once: no tuple and no join per row.
+            pieces = (["", "\t"] * (width - 1) + ["", "\n"]) * self.count
+            for position, column in enumerate(texts):
+                pieces[2 * position :: 2 * width] = column
+            return "".join(pieces).encode(), self.count
         flat: list[Any] = [None] * (self.count * width)
-        for position, (store, instant) in enumerate(zip(self._data, self._instant, strict=True)):
-            flat[position::width] = (
-                instants_text(np.concatenate(store), postgres=postgres) if instant else store
-            )
+        for position, (chunks, instant) in enumerate(zip(data, self._instant, strict=True)):
+            if instant:
+                flat[position::width] = instants_text(np.concatenate(chunks), postgres=False)
+            else:
+                flat[position::width] = list(
+                    chain.from_iterable(c.tolist() if isinstance(c, np.ndarray) else c for c in chunks)
+                )
         return flat, self.count
 
 
@@ -149,26 +242,26 @@ class Sink:
             except BaseException as error:  # noqa: BLE001 - handed to the caller's thread in close()
                 self._error = error
 
-    def put(self, columns: Columns) -> None:
+    def put(self, columns: Columns, memo: Memo | None = None) -> None:
         """Queue a table's rows (waits while two batches are already queued)."""
         if self._error is not None:
             self.close()
-        flat, count = columns.finished(postgres=self.postgres)
+        flat, count = columns.finished(postgres=self.postgres, memo=memo)
         if count:
             self._jobs.put(lambda: self._write(columns.table.name, columns.names, flat, count))
 
-    def _write(self, table: str, columns: Sequence[str], flat: list[Any], count: int) -> None:
+    def _write(self, table: str, columns: Sequence[str], data: list[Any] | bytes, count: int) -> None:
         names = ", ".join(columns)
         width = len(columns)
         cursor = self.connection.cursor()
         try:
-            if self.postgres:
+            if isinstance(data, bytes):
+                # The rows as COPY text already (Columns.finished): one write, no per-row dumping.
                 with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                    for start in range(0, count * width, width):
-                        copy.write_row(flat[start : start + width])
+                    copy.write(data)
             else:
                 # Many rows per INSERT: one statement step inserts them all without the GIL, where
-                # executemany would take it back for every row.
+                # executemany would take it back for every row. (Bigger statements measured no faster.)
                 one = "(" + ", ".join("?" * width) + ")"
                 per = min(500, 30_000 // width)
                 statement = ""
@@ -176,7 +269,7 @@ class Sink:
                     rows = min(per, count - start)
                     if rows != per or not statement:
                         statement = f"INSERT INTO {table} ({names}) VALUES " + ", ".join([one] * rows)
-                    cursor.execute(statement, flat[start * width : (start + rows) * width])
+                    cursor.execute(statement, data[start * width : (start + rows) * width])
         finally:
             cursor.close()
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from manyi.calendars.service import get_calendar
 from manyi.core.errors import ValidationFailed
 from manyi.customers.models import Customer, Subscription
-from manyi.orders import bulk_group, lifecycle, service
+from manyi.orders import bulk_group, bulk_io, lifecycle, service
 from manyi.orders.bulk import OrderSpec, Step, write_orders
 from manyi.orders.bulk_clocks import plan_target, timedelta_us, to_us
 from manyi.orders.models import Category, OrderEvent, WorkOrder
@@ -451,3 +451,19 @@ def test_sqlite_stores_sqlalchemy_text(session: Session, operator: Operator) -> 
         .scalar()
     )
     assert stored == "2026-12-30 02:00:07.000000"
+
+
+def test_copy_text_escapes_as_copy_reads_it() -> None:
+    """COPY's text format: backslash, tab, newline and carriage return escaped, NULL as \\N; a chunk
+    seen before (the batch's id lists) is reused, not converted again."""
+    ids = [1, 2, 3]
+    memo: bulk_io.Memo = {}
+    notes = ["a\tb", "c\\d", None, "e\nf\r", '{"x": "\\u5ba2"}']
+    assert bulk_io.copy_texts([notes], memo) == ["a\\tb", "c\\\\d", "\\N", "e\\nf\\r", '{"x": "\\\\u5ba2"}']
+    assert bulk_io.copy_texts([["plain", None]], memo) == ["plain", "\\N"]
+    assert bulk_io.copy_texts([ids, np.array([4, 5]), [True, False], [0.8, 2.0]], memo) == [
+        "1", "2", "3", "4", "5", "True", "False", "0.8", "2.0",
+    ]  # fmt: skip
+    assert bulk_io.copy_texts([["[]"] * 3, [None] * 2], memo) == ["[]", "[]", "[]", "\\N", "\\N"]
+    with pytest.raises(ValueError, match="NUL"):
+        bulk_io.copy_texts([["a\x00b", "c"]], memo)
