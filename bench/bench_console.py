@@ -44,7 +44,7 @@ def _history_order(session: Session) -> str:
             )
         else:
             transition_order(
-                session, order_id=order.id, action="contact_failed", actor_id=agent.id, note="客户未接听"
+                session, order_id=order.id, action="contact_failed", actor_id=agent.id, reason="客户未接听"
             )
     return order.number
 

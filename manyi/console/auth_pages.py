@@ -106,6 +106,7 @@ def login_submit(
 @router.post("/logout")
 def logout(p: Annotated[Page, Depends(page)]) -> Response:
     revoke_token(p.session, token_id=p.principal.token_id)
+    p.commit()
     response = RedirectResponse("/login", status_code=303)
     console_session.end(response)
     return response

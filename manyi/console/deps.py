@@ -17,6 +17,7 @@ from manyi.console import i18n
 from manyi.console import session as console_session
 from manyi.console.navigation import menu
 from manyi.console.templating import render_template
+from manyi.core.clock import now
 from manyi.core.db import unit_of_work
 from manyi.core.errors import ManyiError, NotFound, PermissionDenied
 
@@ -70,6 +71,11 @@ class Page:
         if not self.in_scope(region_code):
             raise NotFound(self.gettext("No such record, or it is outside your regions."))
 
+    def commit(self) -> None:
+        """Commit before answering: FastAPI closes a yield dependency only after the response has
+        gone out, and a browser following a redirect must already see what the POST changed."""
+        self.session.commit()
+
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         i18n.set_locale(self.locale)
         base = {
@@ -82,13 +88,16 @@ class Page:
             "menu": menu(self.principal),
             "path": self.request.url.path,
             "errors": {},
+            "server_now": now().isoformat(),
         }
         response = HTMLResponse(render_template(template, {**base, **context}), status_code=status_code)
+        self.commit()
         if self.flash:
             response.delete_cookie(console_session.FLASH_COOKIE)
         return response
 
     def redirect(self, url: str, *, flash: str | None = None) -> RedirectResponse:
+        self.commit()
         response = RedirectResponse(url, status_code=303)
         if flash:
             console_session.flash(self.request, response, flash)

@@ -40,7 +40,7 @@ def customer_labels(p: Page) -> dict[str, Any]:
             "blue": p.gettext("Blue list (repeated complaints)"),
         },
         "subscription_status": {
-            "active": p.gettext("Active"),
+            "active": p.gettext("In service"),
             "suspended": p.gettext("Suspended"),
             "cancelled": p.gettext("Cancelled"),
         },

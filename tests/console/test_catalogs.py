@@ -45,3 +45,26 @@ def test_every_label_has_a_chinese_name(kind: str) -> None:
     known = catalog_ids("zh_CN")
     untranslated = [en for en in LABELS[kind].values() if en not in known]
     assert not untranslated, f"{kind}: {untranslated}"
+
+
+def test_no_two_catalogs_translate_one_message_differently() -> None:
+    """Catalogs are merged into one: the same English text must mean the same Chinese everywhere,
+    or one page would silently show another page's wording."""
+    from babel.messages.pofile import read_po
+
+    from manyi.console.i18n import LOCALE_DIR
+
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for po in sorted((LOCALE_DIR / "zh_CN").glob("*.po")):
+        with po.open("rb") as fh:
+            for message in read_po(fh, locale="zh_CN"):
+                if not message.id or not message.string:
+                    continue
+                key = str(message.id)
+                if key in seen and seen[key][1] != message.string:
+                    clashes.append(
+                        f"{key!r}: {seen[key][0]} {seen[key][1]!r} vs {po.name} {message.string!r}"
+                    )
+                seen.setdefault(key, (po.name, str(message.string)))
+    assert not clashes, "\n".join(clashes)

@@ -16,8 +16,13 @@
   // SLA countdowns: <span class="clock" data-due="ISO" data-warn="ISO" data-state="running">.
   // Natural-time clocks count down live; working-time clocks are refreshed by the server (the
   // browser does not know the calendar), so they only change colour when their instants pass.
+  // Count from the server's clock, not the PC's: a workstation set a few minutes (or days) off must
+  // not paint a deadline red that is not due.
+  var serverNow = Date.parse(document.body.dataset.serverNow || "");
+  var skew = isNaN(serverNow) ? 0 : serverNow - Date.now();
+
   function tick() {
-    var now = Date.now();
+    var now = Date.now() + skew;
     document.querySelectorAll(".clock[data-due]").forEach(function (el) {
       if (el.dataset.state !== "running") return;
       var due = Date.parse(el.dataset.due), warn = Date.parse(el.dataset.warn || el.dataset.due);
