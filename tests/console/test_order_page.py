@@ -104,6 +104,18 @@ def test_paused_and_met_clocks_are_shown_as_such(console: Console) -> None:
     assert "已暂停" in text_of(page) or "暂停" in text_of(page)
 
 
+def test_a_clock_met_after_its_breach_reads_met_late(console: Console) -> None:
+    """First contact 2 working hours: swept as breached, then the customer is reached after all."""
+    order = new_order(console, at=now() - timedelta(days=7))
+    sweep_due_clocks(console.session, at=now())
+    service.transition_order(console.session, order_id=order.id, action="contact")
+    console.session.commit()
+    page = console.user("agent", WEST_LAKE).get(f"/orders/{order.number}")
+    assert page.status_code == 200
+    assert 'class="clock breached"' in page.text and 'data-state="met"' in page.text
+    assert "已超时" in text_of(page.text)
+
+
 def test_timeline_has_events_with_actor_before_after_and_notifications(console: Console) -> None:
     order = new_order(console)
     agent = console.user("agent", WEST_LAKE)
