@@ -7,12 +7,14 @@ back as a whole.
 
 from __future__ import annotations
 
+import select
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, exc, inspect
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
@@ -93,7 +95,55 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
+    _ping_when_in_doubt(engine)
+    return engine
+
+
+# A pooled connection idle longer than this is pinged before use (a NAT or firewall may have dropped
+# it silently); one handed back moments ago is used as it is unless its socket says otherwise.
+PING_AFTER_IDLE_SECONDS = 5.0
+_CHECKED_IN = "manyi_checked_in"
+
+
+def _socket_has_news(dbapi_connection: Any) -> bool:
+    """True when an idle connection's socket is readable: the server closed it or said something
+    (a terminated backend, a restart); a healthy idle connection has nothing to read."""
+    pgconn = getattr(dbapi_connection, "pgconn", None)
+    if pgconn is None:
+        return True  # not psycopg 3: no cheap look, so ping
+    try:
+        readable, _, _ = select.select([pgconn.socket], [], [], 0)
+    except Exception:  # closed or broken: let the ping find out
+        return True
+    return bool(readable)
+
+
+def _ping_when_in_doubt(engine: Engine) -> None:
+    """Pessimistic disconnect handling without a round trip per checkout.
+
+    pool_pre_ping costs a round trip on every checkout, i.e. on every request and every order
+    created. Instead a checked-out connection is pinged only when it sat idle in the pool for a
+    while, or its socket is readable (the server ended it). A failed ping raises InvalidatePoolError,
+    so the pool discards its connections and hands out a fresh one, as pool_pre_ping would.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(_CHECKED_IN, None)
+        if since is None:  # just connected
+            return
+        if time.monotonic() - since < PING_AFTER_IDLE_SECONDS and not _socket_has_news(dbapi_connection):
+            return
+        # As pool_pre_ping does: a disconnect invalidates the pool (the server most likely
+        # restarted) and the pool retries with a new connection; any other error propagates.
+        if not engine.dialect._do_ping_w_event(dbapi_connection):
+            raise exc.InvalidatePoolError()
 
 
 _engine: Engine | None = None
@@ -151,6 +201,27 @@ def _column_default(column: Any) -> Any:
     return default.arg(None) if default.is_callable else default.arg
 
 
+_defaults: dict[str, tuple[dict[str, Any], list[Any]]] = {}
+
+
+def full_row(model: type[Any], values: dict[str, Any]) -> dict[str, Any]:
+    """values with every other column of model's table at its default (or None)."""
+    table = model.__table__
+    known = _defaults.get(table.name)
+    if known is None:  # scalar defaults once; callable ones (now, list) are called for each row
+        scalars = {c.key: _column_default(c) for c in table.columns}
+        dynamic = [c for c in table.columns if c.default is not None and c.default.is_callable]
+        known = _defaults[table.name] = (scalars, dynamic)
+    scalars, dynamic = known
+    row = scalars | values
+    if len(row) != len(scalars):  # a key that is no column: left out, as before
+        row = {key: row[key] for key in scalars}
+    for column in dynamic:
+        if column.key not in values:
+            row[column.key] = _column_default(column)
+    return row
+
+
 _fast_inserts: dict[str, Any] = {}
 
 
@@ -167,9 +238,24 @@ def insert_persistent(session: Session, model: type[T], values: dict[str, Any]) 
     if fast is None:
         columns = [c.key for c in table.columns if c.key != pk]
         fast = _fast_inserts[table.name] = FastInsert(table, columns, returning=pk)
-    row = {c.key: values[c.key] if c.key in values else _column_default(c) for c in table.columns}
+    row = full_row(model, values)
     row[pk] = fast.execute(session, [row])
-    obj = model(**row)
+    return add_persistent(session, model, row)
+
+
+_managers: dict[type[Any], Any] = {}
+
+
+def add_persistent(session: Session, model: type[T], row: dict[str, Any]) -> T:
+    """The ORM object of a row just inserted (every column in row), persistent in session.
+
+    Built as a query result is, straight into the instance dict: the constructor's attribute events
+    and change history would be thrown away by make_transient_to_detached anyway."""
+    manager = _managers.get(model)
+    if manager is None:
+        manager = _managers[model] = inspect(model).class_manager
+    obj: T = manager.new_instance()
+    obj.__dict__.update(row)
     make_transient_to_detached(obj)
     session.add(obj)
     return obj

@@ -30,6 +30,7 @@ _tables: set[str] = set()
 # engine -> {(stamp, key): value}; weak so a disposed test engine takes its cache with it.
 _stores: weakref.WeakKeyDictionary[Engine, dict[tuple[int, str], Any]] = weakref.WeakKeyDictionary()
 _INFO = "manyi_refdata_stamp"
+_VIEW = "manyi_refdata_view"  # (stamp, store) of the transaction, once a lookup needed them
 _STAMP_SQL = f"SELECT value FROM counters WHERE name = '{STAMP}'"
 
 
@@ -51,6 +52,7 @@ def bump(session: Session) -> int:
         execution_options={"manyi_refdata_internal": True},
     )
     session.info[_INFO] = stamp
+    session.info.pop(_VIEW, None)
     return stamp
 
 
@@ -68,11 +70,18 @@ def current_stamp(session: Session) -> int | None:
 
 def cached(session: Session, key: str, load: Callable[[Session], T]) -> T:
     """Return load(session), reusing the copy built for the same stamp on the same engine."""
-    stamp = current_stamp(session)
-    if stamp is None:  # a database that never wrote reference data through the ORM: no caching
-        return load(session)
-    engine = session.get_bind().engine
-    store = _stores.setdefault(engine, {})
+    # Several lookups per order: the transaction keeps its stamp and its engine's store at hand.
+    view = session.info.get(_VIEW)
+    if view is None:
+        stamp = current_stamp(session)
+        if stamp is None:  # a database that never wrote reference data through the ORM: no caching
+            return load(session)
+        engine = session.get_bind().engine
+        store = _stores.get(engine)
+        if store is None:
+            store = _stores[engine] = {}
+        view = session.info[_VIEW] = (stamp, store)
+    stamp, store = view
     hit = store.get((stamp, key))
     if hit is None:
         if len(store) > 4096:  # stale stamps and old tokens pile up; start over
@@ -105,3 +114,4 @@ def _on_execute(state: ORMExecuteState) -> None:
 @event.listens_for(Session, "after_transaction_end")
 def _forget(session: Session, _transaction: Any) -> None:
     session.info.pop(_INFO, None)
+    session.info.pop(_VIEW, None)

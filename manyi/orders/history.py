@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from manyi.core.fastsql import FastInsert
 from manyi.orders.models import OrderEvent, WorkOrder
 
-_INSERT = FastInsert(
+EVENT_INSERT = FastInsert(
     OrderEvent.__table__,  # type: ignore[arg-type]
     ["order_id", "at", "actor_id", "action", "changes", "note"],
 )
@@ -29,6 +29,26 @@ def _change_list(changes: dict[str, tuple[Any, Any]] | None) -> list[dict[str, A
     ]
 
 
+def event_row(
+    *,
+    order_id: int | None,
+    action: str,
+    at: datetime,
+    actor_id: int | None,
+    changes: dict[str, tuple[Any, Any]] | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """The row of one history event, for EVENT_INSERT (order_id None: filled in by the statement)."""
+    return {
+        "order_id": order_id,
+        "at": at,
+        "actor_id": actor_id,
+        "action": action,
+        "changes": _change_list(changes),
+        "note": note,
+    }
+
+
 def insert_event(
     session: Session,
     *,
@@ -40,15 +60,8 @@ def insert_event(
     note: str | None = None,
 ) -> None:
     """Append one history event through Core (hot paths; nothing reads it back in the transaction)."""
-    row = {
-        "order_id": order_id,
-        "at": at,
-        "actor_id": actor_id,
-        "action": action,
-        "changes": _change_list(changes),
-        "note": note,
-    }
-    _INSERT.execute(session, [row])
+    row = event_row(order_id=order_id, action=action, at=at, actor_id=actor_id, changes=changes, note=note)
+    EVENT_INSERT.execute(session, [row])
 
 
 def record_event(

@@ -95,7 +95,7 @@ def plan_clocks(session: Session, *, order: OrderLike, at: datetime) -> list[dic
     return clocks
 
 
-_INSERT_CLOCKS = FastInsert(
+CLOCK_INSERT = FastInsert(
     SlaClock.__table__,  # type: ignore[arg-type]
     ["order_id", *(c.key for c in SlaClock.__table__.columns if c.key not in ("id", "order_id"))],
 )
@@ -103,7 +103,7 @@ _INSERT_CLOCKS = FastInsert(
 
 def insert_clocks(session: Session, *, order_id: int, clocks: list[dict[str, Any]]) -> None:
     """Write planned clocks in one statement (manyi.core.fastsql: this runs for every new order)."""
-    _INSERT_CLOCKS.execute(session, [c | {"order_id": order_id} for c in clocks])
+    CLOCK_INSERT.execute(session, [c | {"order_id": order_id} for c in clocks])
 
 
 def order_clocks(session: Session, *, order_id: int) -> list[SlaClock]:

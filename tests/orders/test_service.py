@@ -259,3 +259,30 @@ def test_concurrent_first_orders_of_a_day_get_distinct_numbers(
         t.join()
     assert errors == []
     assert sorted(numbers) == [f"GD20261125{i:06d}" for i in range(1, 21)]
+
+
+def test_created_order_object_is_its_row(session: Session, operator: Operator) -> None:
+    """The object create_order returns (built without the unit of work) holds exactly what the
+    database stored, and its clocks and "created" event reference it."""
+    order = fault(session, operator, title="断网", idempotency_key="k-row", external_id="ext-row")
+    session.commit()
+    returned = {c.key: getattr(order, c.key) for c in WorkOrder.__table__.columns}
+    session.expunge_all()
+    stored = session.get(WorkOrder, order.id)
+    assert stored is not None
+    assert returned == {c.key: getattr(stored, c.key) for c in WorkOrder.__table__.columns}
+    assert len(order_clocks(session, order_id=order.id)) == 3
+    [event] = order_history(session, order_id=order.id)
+    assert (event.action, event.actor_id, event.at) == ("created", operator.agent.id, MONDAY_10)
+    assert {c["field"] for c in event.changes} == {"status", "stage", "team_id"}
+
+
+def test_order_numbers_keep_every_digit_past_six(engine, session: Session, operator: Operator) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    if engine.dialect.name == "postgresql":
+        session.execute(text("SELECT setval('work_order_number_seq', 999998)"))
+    else:
+        session.execute(text("INSERT INTO counters (name, value) VALUES ('work_order_number_seq', 999998)"))
+    numbers = [fault(session, operator).number for _ in range(2)]
+    assert numbers == ["GD20261123999999", "GD202611231000000"]
