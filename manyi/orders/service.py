@@ -14,15 +14,13 @@ from manyi.core.errors import NotFound, StaleVersion, ValidationFailed
 from manyi.core.fastsql import FastInsert, LinkedInsert, linked_insert_supported
 from manyi.core.ids import order_number
 from manyi.core.sequences import next_value
-from manyi.customers.models import Customer, Subscription
 from manyi.orders import lifecycle
-from manyi.orders.categories import category_by_code
 from manyi.orders.history import EVENT_INSERT, event_row, record_event
 from manyi.orders.hooks import order_changed
 from manyi.orders.models import ORDER_NUMBERS, OrderNote, WorkOrder
+from manyi.orders.requests import check_request
 from manyi.orders.routing import least_loaded_member, route
 from manyi.org.models import Team, User
-from manyi.org.reference import region_index
 from manyi.sla.service import CLOCK_INSERT, insert_clocks, plan_clocks
 
 CHANNELS = ("hotline", "hall", "web", "app", "sms", "partner", "field", "system")
@@ -134,28 +132,16 @@ def create_order(
     _choice(severity, SEVERITIES, "severity")
     if not description or not description.strip():
         raise ValidationFailed("description: expected a non-empty text", field="description")
-    if not 1 <= priority <= 4:
-        raise ValidationFailed(
-            f"priority: expected 1 (highest) to 4 (lowest), got {priority}", field="priority"
-        )
-    if region_code not in region_index(session):
-        raise ValidationFailed(f"region_code: unknown region {region_code!r}", field="region_code")
-    category = None
-    if category_code:
-        category = category_by_code(session, category_code)
-        if category is None:
-            raise ValidationFailed(f"category: unknown category {category_code!r}", field="category")
-    if customer_id is not None and session.get(Customer, customer_id) is None:
-        raise ValidationFailed(f"customer: unknown customer id {customer_id}", field="customer")
-    product = None
-    if subscription_id is not None:
-        subscription = session.get(Subscription, subscription_id)
-        if subscription is None or (customer_id is not None and subscription.customer_id != customer_id):
-            raise ValidationFailed(
-                f"subscription: {subscription_id} is not a subscription of this customer",
-                field="subscription",
-            )
-        product = subscription.product
+    checked = check_request(
+        session,
+        type=type,
+        priority=priority,
+        region_code=region_code,
+        category_code=category_code,
+        customer_id=customer_id,
+        subscription_id=subscription_id,
+    )
+    category, product = checked.category, checked.product
     parent = session.get(WorkOrder, parent_id) if parent_id is not None else None
     if parent_id is not None and (parent is None or parent.deleted_at is not None):
         raise ValidationFailed(f"parent: unknown work order id {parent_id}", field="parent")

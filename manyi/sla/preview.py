@@ -9,12 +9,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from manyi.core.clock import ensure_aware, now
-from manyi.core.errors import ValidationFailed
-from manyi.customers.models import Customer, Subscription
-from manyi.orders import lifecycle
-from manyi.orders.categories import category_by_code
+from manyi.orders.requests import check_request
 from manyi.orders.routing import route
-from manyi.org.reference import region_index
 from manyi.sla.policies import active_policies
 from manyi.sla.service import plan_clocks
 
@@ -73,27 +69,16 @@ def preview_deadlines(
 ) -> DeadlinePreview:
     """Return the team and the SLA deadlines create_order would give this order at `at`; write nothing."""
     at = ensure_aware(at or now(), field="at")
-    lifecycle.check_type(type)
-    if not 1 <= priority <= 4:
-        raise ValidationFailed(
-            f"priority: expected 1 (highest) to 4 (lowest), got {priority}", field="priority"
-        )
-    if region_code not in region_index(session):
-        raise ValidationFailed(f"region_code: unknown region {region_code!r}", field="region_code")
-    category = category_by_code(session, category_code) if category_code else None
-    if category_code and category is None:
-        raise ValidationFailed(f"category: unknown category {category_code!r}", field="category")
-    if customer_id is not None and session.get(Customer, customer_id) is None:
-        raise ValidationFailed(f"customer: unknown customer id {customer_id}", field="customer")
-    product = None
-    if subscription_id is not None:
-        subscription = session.get(Subscription, subscription_id)
-        if subscription is None or (customer_id is not None and subscription.customer_id != customer_id):
-            raise ValidationFailed(
-                f"subscription: {subscription_id} is not a subscription of this customer",
-                field="subscription",
-            )
-        product = subscription.product
+    checked = check_request(
+        session,
+        type=type,
+        priority=priority,
+        region_code=region_code,
+        category_code=category_code,
+        customer_id=customer_id,
+        subscription_id=subscription_id,
+    )
+    category, product = checked.category, checked.product
     probe = OrderProbe(
         type=type,
         channel=channel,
