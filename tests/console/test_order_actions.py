@@ -160,6 +160,18 @@ def test_assign_lists_team_members_and_records_the_actor(console: Console) -> No
     assert "装维2" in text_of(dispatcher.get(f"/orders/{number}").text)
 
 
+def test_a_forged_assign_to_someone_outside_the_team_changes_nothing(console: Console) -> None:
+    number, oid = new_order(console)
+    dispatcher = console.user("dispatcher", WEST_LAKE)
+    before = state(console, oid)
+    outsider = console.operator.agent  # the back office's agent, not of the field crew
+    answer = dispatcher.post(
+        f"/orders/{number}/assign", {"version": str(before[2]), "assignee": str(outsider.id)}
+    )
+    assert answer.status_code == 422
+    assert "assignee" in answer.text and state(console, oid) == before
+
+
 def test_add_note_and_an_empty_note_is_refused_next_to_the_field(console: Console) -> None:
     number, oid = new_order(console)
     agent = console.user("agent", WEST_LAKE)
