@@ -116,7 +116,13 @@ class WorkOrder(Base):
         ),
         # The dispatcher board: new unextracted orders by age, and each team's unassigned open orders.
         Index(
-            "ix_work_orders_stage_created", "stage", "created_at", postgresql_where=LIVE, sqlite_where=LIVE
+            "ix_work_orders_stage_created",
+            "stage",
+            "created_at",
+            "id",
+            postgresql_include=["region_code", "team_id", "type"],  # the board's filters, index-only
+            postgresql_where=LIVE,
+            sqlite_where=LIVE,
         ),
         Index(
             "ix_work_orders_unassigned",

@@ -53,7 +53,15 @@ def upgrade() -> None:
     # (region, status) grows a team column: the same list filter, plus supervisors' scoped counts.
     op.drop_index("ix_work_orders_region_status", table_name="work_orders")
     _partial("ix_work_orders_region_status_team", "work_orders", ["region_code", "status", "team_id"], LIVE)
-    _partial("ix_work_orders_stage_created", "work_orders", ["stage", "created_at"], LIVE)
+    op.create_index(
+        "ix_work_orders_stage_created",
+        "work_orders",
+        ["stage", "created_at", "id"],
+        unique=False,
+        postgresql_include=["region_code", "team_id", "type"],  # the board's filters, index-only
+        postgresql_where=LIVE,
+        sqlite_where=LIVE,
+    )
     _partial("ix_work_orders_unassigned", "work_orders", ["team_id", "created_at"], UNASSIGNED)
     _partial("ix_work_orders_provisional", "work_orders", ["region_code"], PROVISIONAL)
     _partial("ix_sla_clocks_running_due", "sla_clocks", ["due_at", "id"], RUNNING)
