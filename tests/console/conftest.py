@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from manyi.app import create_app
@@ -23,6 +24,7 @@ from manyi.org.models import User
 from manyi.org.passwords import hash_password
 from manyi.org.service import create_user
 from tests.api.live import live_server
+from tests.conftest import pg_ok
 from tests.operator_fixture import Operator
 
 PASSWORD = "correct-horse-9"
@@ -162,7 +164,11 @@ class Browser:
 
 
 @pytest.fixture
-def browser(console: Console, chromium: Any) -> Iterator[Browser]:
+def browser(console: Console, chromium: Any, engine: Engine) -> Iterator[Browser]:
+    # Chromium is the slow part of the suite: where PostgreSQL is reachable the browser tests run
+    # there only (every page's behaviour on SQLite is covered by the HTTP tests); without it, here.
+    if engine.dialect.name == "sqlite" and pg_ok():
+        pytest.skip("browser tests run on PostgreSQL when it is reachable; the HTTP tests cover SQLite")
     with live_server() as base_url:
         b = Browser(base_url, chromium)
         yield b
