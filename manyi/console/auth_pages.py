@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -126,11 +127,8 @@ def switch_language(locale: str, request: Request) -> Response:
 def landing(request: Request) -> Response:
     secret = request.cookies.get(console_session.SESSION_COOKIE)
     if secret:
-        with unit_of_work() as session:
-            try:
-                return RedirectResponse(home_for(principal_for_token(session, secret)), status_code=303)
-            except NotAuthenticated:
-                pass
+        with unit_of_work() as session, suppress(NotAuthenticated):  # a stale cookie: log in again
+            return RedirectResponse(home_for(principal_for_token(session, secret)), status_code=303)
     return RedirectResponse("/login", status_code=303)
 
 
