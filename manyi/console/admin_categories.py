@@ -8,9 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
-from manyi.console.admin_common import can_change, can_view, changed, errors_of
+from manyi.console.admin_common import can_change, can_view, changed, submit
 from manyi.console.deps import Page, page
-from manyi.core.errors import ManyiError
 from manyi.orders import category_admin
 from manyi.orders.models import Category
 
@@ -65,14 +64,18 @@ def add_top(
 ) -> Response:
     can_change(p)
     form = {"code": code, "name": name, "name_en": name_en}
-    if not name.strip():
-        return _tree_page(p, "", form, {"name": p.gettext("Enter a name.")})
-    try:
-        category = category_admin.add_category(
+    category = submit(
+        p,
+        {} if name.strip() else {"name": p.gettext("Enter a name.")},
+        save=lambda: category_admin.add_category(
             p.session, parent_id=None, code=code, name=name, name_en=name_en
-        )
-    except ManyiError as exc:
-        return _tree_page(p, "", form, errors_of(p, exc, FIELDS, "code"))
+        ),
+        form_page=lambda found: _tree_page(p, "", form, found),
+        fields=FIELDS,
+        default="code",
+    )
+    if isinstance(category, Response):
+        return category
     changed(p, "create", f"category/{category.id}", path=category.path)
     return p.redirect(f"/admin/categories/{category.id}", flash=p.gettext("Category added."))
 
@@ -90,15 +93,20 @@ def rename(
     can_change(p)
     category = category_admin.get_category(p.session, category_id=category_id)
     form = {"name": name, "name_en": name_en}
-    if not name.strip():
-        return _node_page(p, category, rename=form, errors={"name": p.gettext("Enter a name.")})
-    try:
-        category_admin.rename_category(p.session, category_id=category.id, name=name, name_en=name_en)
-    except ManyiError as exc:
-        errors = errors_of(p, exc, FIELDS, "name")
-        return _node_page(
-            p, category_admin.get_category(p.session, category_id=category_id), rename=form, errors=errors
-        )
+    saved = submit(
+        p,
+        {} if name.strip() else {"name": p.gettext("Enter a name.")},
+        save=lambda: category_admin.rename_category(
+            p.session, category_id=category.id, name=name, name_en=name_en
+        ),
+        form_page=lambda found: _node_page(
+            p, category_admin.get_category(p.session, category_id=category_id), rename=form, errors=found
+        ),
+        fields=FIELDS,
+        default="name",
+    )
+    if isinstance(saved, Response):
+        return saved
     changed(p, "rename", f"category/{category_id}", name=name)
     return p.redirect(f"/admin/categories/{category_id}", flash=p.gettext("Category renamed."))
 
@@ -110,17 +118,24 @@ def add_child(
     can_change(p)
     parent = category_admin.get_category(p.session, category_id=category_id)
     form = {"code": code, "name": name, "name_en": name_en}
-    if not name.strip():
-        return _node_page(p, parent, child=form, errors={"child_name": p.gettext("Enter a name.")})
-    try:
-        child = category_admin.add_category(
+    child = submit(
+        p,
+        {} if name.strip() else {"name": p.gettext("Enter a name.")},
+        save=lambda: category_admin.add_category(
             p.session, parent_id=parent.id, code=code, name=name, name_en=name_en
-        )
-    except ManyiError as exc:
-        errors = {"child_" + k: v for k, v in errors_of(p, exc, FIELDS, "code").items()}
-        return _node_page(
-            p, category_admin.get_category(p.session, category_id=category_id), child=form, errors=errors
-        )
+        ),
+        # the node page names this form's inputs child_code, child_name, …
+        form_page=lambda found: _node_page(
+            p,
+            category_admin.get_category(p.session, category_id=category_id),
+            child=form,
+            errors={"child_" + k: v for k, v in found.items()},
+        ),
+        fields=FIELDS,
+        default="code",
+    )
+    if isinstance(child, Response):
+        return child
     changed(p, "create", f"category/{child.id}", path=child.path)
     return p.redirect(f"/admin/categories/{category_id}", flash=p.gettext("Subcategory added."))
 

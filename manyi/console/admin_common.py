@@ -1,9 +1,13 @@
 """What the admin pages share: the two rights (config:read to look, config:write to change), turning
-a domain error into a message next to its form field, small form parsers, and the change log."""
+a domain error into a message next to its form field, saving a posted form, small form parsers, and
+the change log."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi.responses import Response
 
 from manyi.console.deps import Page
 from manyi.core.errors import Conflict, ManyiError
@@ -11,6 +15,7 @@ from manyi.core.logging import get_logger
 
 log = get_logger(__name__)
 PAGE_SIZE = 50
+Saved = TypeVar("Saved")
 
 
 class FormError(Exception):
@@ -59,6 +64,26 @@ def errors_of(p: Page, exc: ManyiError, fields: dict[str, str], default: str) ->
     explained = EXPLAINED.get(key)
     message = f"{p.gettext(explained)} ({exc.message})" if explained else p.gettext(exc.message)
     return {field: message}
+
+
+def submit(
+    p: Page,
+    errors: dict[str, str],
+    *,
+    save: Callable[[], Saved],
+    form_page: Callable[[dict[str, str]], Response],
+    fields: dict[str, str],
+    default: str,
+) -> Saved | Response:
+    """Save a posted form with `save`, or show it again (`form_page`) with the errors by their fields."""
+    # `errors` are what the page itself found in the input: with any, the service is not called. The
+    # caller returns a Response as it is, and records and redirects with what `save` returned.
+    if errors:
+        return form_page(errors)
+    try:
+        return save()
+    except ManyiError as exc:
+        return form_page(errors_of(p, exc, fields, default))
 
 
 def changed(p: Page, action: str, resource: str, **details: Any) -> None:

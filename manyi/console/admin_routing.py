@@ -9,10 +9,9 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from manyi.console.admin_common import can_change, can_view, changed, errors_of, optional_int
+from manyi.console.admin_common import can_change, can_view, changed, optional_int, submit
 from manyi.console.deps import Page, page
 from manyi.console.labels import label
-from manyi.core.errors import ManyiError
 from manyi.customers.models import PRODUCTS
 from manyi.orders import routing
 from manyi.orders.lifecycle import ORDER_TYPES
@@ -89,8 +88,27 @@ def _values(p: Page, form: dict[str, Any], errors: dict[str, str]) -> dict[str, 
     }
 
 
-def _form(**given: Any) -> dict[str, Any]:
-    return given
+def _posted(
+    rank: Text = "",
+    order_type: Text = "",
+    category_path_prefix: Text = "",
+    product: Text = "",
+    region_code: Text = "",
+    team_id: Text = "",
+    required_skill: Text = "",
+    active: Text = "",
+) -> dict[str, Any]:
+    """The rule form as posted (create and edit post the same fields)."""
+    return {
+        "rank": rank,
+        "order_type": order_type,
+        "category_path_prefix": category_path_prefix,
+        "product": product,
+        "region_code": region_code,
+        "team_id": team_id,
+        "required_skill": required_skill,
+        "active": bool(active),
+    }
 
 
 @router.get("/new")
@@ -104,35 +122,21 @@ def new_rule(p: Annotated[Page, Depends(page)]) -> Response:
 
 @router.post("/new")
 def create_rule(
-    p: Annotated[Page, Depends(page)],
-    rank: Text = "",
-    order_type: Text = "",
-    category_path_prefix: Text = "",
-    product: Text = "",
-    region_code: Text = "",
-    team_id: Text = "",
-    required_skill: Text = "",
-    active: Text = "",
+    p: Annotated[Page, Depends(page)], form: Annotated[dict[str, Any], Depends(_posted)]
 ) -> Response:
     can_change(p)
-    form = _form(
-        rank=rank,
-        order_type=order_type,
-        category_path_prefix=category_path_prefix,
-        product=product,
-        region_code=region_code,
-        team_id=team_id,
-        required_skill=required_skill,
-        active=bool(active),
-    )
     errors: dict[str, str] = {}
     values = _values(p, form, errors)
-    if errors:
-        return _form_page(p, None, form, errors, 422)
-    try:
-        rule = routing.create_rule(p.session, **values)
-    except ManyiError as exc:
-        return _form_page(p, None, form, errors_of(p, exc, FIELDS, "team_id"), 422)
+    rule = submit(
+        p,
+        errors,
+        save=lambda: routing.create_rule(p.session, **values),
+        form_page=lambda found: _form_page(p, None, form, found, 422),
+        fields=FIELDS,
+        default="team_id",
+    )
+    if isinstance(rule, Response):
+        return rule
     changed(p, "create", f"routingRule/{rule.id}", **values)
     return p.redirect("/admin/routing", flash=p.gettext("Routing rule created; it applies to new orders."))
 
@@ -147,37 +151,22 @@ def edit_rule(p: Annotated[Page, Depends(page)], rule_id: int) -> Response:
 
 @router.post("/{rule_id}")
 def update_rule(
-    p: Annotated[Page, Depends(page)],
-    rule_id: int,
-    rank: Text = "",
-    order_type: Text = "",
-    category_path_prefix: Text = "",
-    product: Text = "",
-    region_code: Text = "",
-    team_id: Text = "",
-    required_skill: Text = "",
-    active: Text = "",
+    p: Annotated[Page, Depends(page)], rule_id: int, form: Annotated[dict[str, Any], Depends(_posted)]
 ) -> Response:
     can_change(p)
     rule = routing.get_rule(p.session, rule_id=rule_id)
-    form = _form(
-        rank=rank,
-        order_type=order_type,
-        category_path_prefix=category_path_prefix,
-        product=product,
-        region_code=region_code,
-        team_id=team_id,
-        required_skill=required_skill,
-        active=bool(active),
-    )
     errors: dict[str, str] = {}
     values = _values(p, form, errors)
-    if errors:
-        return _form_page(p, rule.id, form, errors, 422)
-    try:
-        routing.update_rule(p.session, rule_id=rule.id, changes=values)
-    except ManyiError as exc:
-        return _form_page(p, rule_id, form, errors_of(p, exc, FIELDS, "team_id"), 422)
+    saved = submit(
+        p,
+        errors,
+        save=lambda: routing.update_rule(p.session, rule_id=rule.id, changes=values),
+        form_page=lambda found: _form_page(p, rule_id, form, found, 422),
+        fields=FIELDS,
+        default="team_id",
+    )
+    if isinstance(saved, Response):
+        return saved
     changed(p, "update", f"routingRule/{rule_id}", **values)
     return p.redirect(
         "/admin/routing", flash=p.gettext("Routing rule saved; orders already routed stay with their team.")

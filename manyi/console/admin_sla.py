@@ -12,10 +12,9 @@ from sqlalchemy import select
 
 from manyi.calendars.arithmetic import UNITS
 from manyi.calendars.models import Calendar
-from manyi.console.admin_common import can_change, can_view, changed, errors_of, optional_int, words
+from manyi.console.admin_common import can_change, can_view, changed, optional_int, submit, words
 from manyi.console.deps import Page, page
 from manyi.console.labels import label
-from manyi.core.errors import ManyiError
 from manyi.customers.models import BRANDS, PRODUCTS
 from manyi.orders.lifecycle import ORDER_TYPES
 from manyi.orders.service import CHANNELS
@@ -203,13 +202,17 @@ def create_policy(
     can_change(p)
     errors: dict[str, str] = {}
     values = _values(p, form, errors)
-    if errors:
-        return _form_page(p, None, form, errors, 422)
     criteria = {key: values.pop(key) for key in admin.CRITERIA}
-    try:
-        policy = admin.create_policy(p.session, criteria=criteria, **values)
-    except ManyiError as exc:
-        return _form_page(p, None, form, errors_of(p, exc, FIELDS, "name"), 422)
+    policy = submit(
+        p,
+        errors,
+        save=lambda: admin.create_policy(p.session, criteria=criteria, **values),
+        form_page=lambda found: _form_page(p, None, form, found, 422),
+        fields=FIELDS,
+        default="name",
+    )
+    if isinstance(policy, Response):
+        return policy
     changed(p, "create", f"slaPolicy/{policy.id}", name=policy.name)
     return p.redirect(
         "/admin/sla", flash=p.gettext("SLA policy created; it applies to orders created from now on.")
@@ -231,12 +234,16 @@ def update_policy(
     policy = admin.get_policy(p.session, policy_id=policy_id)
     errors: dict[str, str] = {}
     values = _values(p, form, errors)
-    if errors:
-        return _form_page(p, policy.id, form, errors, 422)
-    try:
-        result = admin.update_policy(p.session, policy_id=policy.id, changes=values)
-    except ManyiError as exc:
-        return _form_page(p, policy_id, form, errors_of(p, exc, FIELDS, "name"), 422)
+    result = submit(
+        p,
+        errors,
+        save=lambda: admin.update_policy(p.session, policy_id=policy.id, changes=values),
+        form_page=lambda found: _form_page(p, policy_id, form, found, 422),
+        fields=FIELDS,
+        default="name",
+    )
+    if isinstance(result, Response):
+        return result
     changed(p, "update", f"slaPolicy/{policy_id}", recomputed_clocks=result.recomputed_clocks)
     message = p.gettext("SLA policy saved; %(n)s open SLA clocks were recomputed.") % {
         "n": result.recomputed_clocks

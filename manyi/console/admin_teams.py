@@ -10,9 +10,9 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from manyi.calendars.models import Calendar
-from manyi.console.admin_common import PAGE_SIZE, can_change, can_view, changed, errors_of, page_number
+from manyi.console.admin_common import PAGE_SIZE, can_change, can_view, changed, page_number, submit
 from manyi.console.deps import Page, page
-from manyi.core.errors import ManyiError, NotFound
+from manyi.core.errors import NotFound
 from manyi.org import service
 from manyi.org.models import Department, Team
 from manyi.org.reference import user_by_username, user_index
@@ -105,31 +105,40 @@ def new_team(p: Annotated[Page, Depends(page)]) -> Response:
     return _form_page(p, None, blank, {})
 
 
-@router.post("/new")
-def create_team(
-    p: Annotated[Page, Depends(page)],
+def _posted(
     name: Text = "",
     department_id: Text = "",
     region_code: Text = "",
     lead: Text = "",
     calendar_name: Text = "",
-) -> Response:
-    can_change(p)
-    form = {
+) -> dict[str, str]:
+    """The team form as posted (create and edit post the same fields)."""
+    return {
         "name": name,
         "department_id": department_id,
         "region_code": region_code,
         "lead": lead,
         "calendar_name": calendar_name,
     }
+
+
+@router.post("/new")
+def create_team(
+    p: Annotated[Page, Depends(page)], form: Annotated[dict[str, str], Depends(_posted)]
+) -> Response:
+    can_change(p)
     errors: dict[str, str] = {}
     values = _values(p, form, errors)
-    if errors:
-        return _form_page(p, None, form, errors, 422)
-    try:
-        team = service.create_team(p.session, **values)
-    except ManyiError as exc:
-        return _form_page(p, None, form, errors_of(p, exc, FIELDS, "name"), 422)
+    team = submit(
+        p,
+        errors,
+        save=lambda: service.create_team(p.session, **values),
+        form_page=lambda found: _form_page(p, None, form, found, 422),
+        fields=FIELDS,
+        default="name",
+    )
+    if isinstance(team, Response):
+        return team
     changed(p, "create", f"team/{team.id}", name=team.name)
     return p.redirect("/admin/teams", flash=p.gettext("Team created."))
 
@@ -158,31 +167,21 @@ def edit_team(p: Annotated[Page, Depends(page)], team_id: int) -> Response:
 
 @router.post("/{team_id}")
 def update_team(
-    p: Annotated[Page, Depends(page)],
-    team_id: int,
-    name: Text = "",
-    department_id: Text = "",
-    region_code: Text = "",
-    lead: Text = "",
-    calendar_name: Text = "",
+    p: Annotated[Page, Depends(page)], team_id: int, form: Annotated[dict[str, str], Depends(_posted)]
 ) -> Response:
     can_change(p)
     team = _team(p, team_id)
-    form = {
-        "name": name,
-        "department_id": department_id,
-        "region_code": region_code,
-        "lead": lead,
-        "calendar_name": calendar_name,
-    }
     errors: dict[str, str] = {}
     values = _values(p, form, errors)
-    if errors:
-        return _form_page(p, team, form, errors, 422)
-    try:
-        service.update_team(p.session, team_id=team.id, changes=values)
-    except ManyiError as exc:
-        errors = errors_of(p, exc, FIELDS, "name")
-        return _form_page(p, _team(p, team_id), form, errors, 422)
+    saved = submit(
+        p,
+        errors,
+        save=lambda: service.update_team(p.session, team_id=team.id, changes=values),
+        form_page=lambda found: _form_page(p, _team(p, team_id), form, found, 422),
+        fields=FIELDS,
+        default="name",
+    )
+    if isinstance(saved, Response):
+        return saved
     changed(p, "update", f"team/{team.id}", changes=values)
     return p.redirect("/admin/teams", flash=p.gettext("Team saved."))

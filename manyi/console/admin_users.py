@@ -15,13 +15,13 @@ from manyi.console.admin_common import (
     can_change,
     can_view,
     changed,
-    errors_of,
     page_number,
+    submit,
     words,
 )
 from manyi.console.deps import Page, page
 from manyi.console.labels import label
-from manyi.core.errors import ManyiError, NotFound
+from manyi.core.errors import NotFound
 from manyi.org import service
 from manyi.org.models import Team, User
 from manyi.org.reference import team_name
@@ -118,10 +118,10 @@ def create_user(
         errors["roles"] = p.gettext("Choose at least one role.")
     if len(password) < service.MIN_PASSWORD_LENGTH:
         errors["password"] = p.gettext("The password needs at least 8 characters.")
-    if errors:
-        return _new_form(p, form, errors, 422)
-    try:
-        user = service.create_user(
+    user = submit(
+        p,
+        errors,
+        save=lambda: service.create_user(
             p.session,
             username=username,
             display_name=display_name or None,
@@ -130,9 +130,13 @@ def create_user(
             team_id=int(team_id) if team_id.isdigit() else None,
             skills=words(skills),
             password=password,
-        )
-    except ManyiError as exc:
-        return _new_form(p, form, errors_of(p, exc, FIELDS, "username"), 422)
+        ),
+        form_page=lambda found: _new_form(p, form, found, 422),
+        fields=FIELDS,
+        default="username",
+    )
+    if isinstance(user, Response):
+        return user
     changed(p, "create", f"user/{user.id}", roles=user.roles, regions=user.regions)
     return p.redirect(f"/admin/users/{user.id}", flash=p.gettext("User created."))
 
@@ -198,10 +202,11 @@ def update_user(
         "skills": skills,
         "active": bool(active),
     }
+    errors: dict[str, str] = {}
     if not roles:
-        return _edit_form(p, user, form, {"roles": p.gettext("Choose at least one role.")}, 422)
-    if not display_name.strip():
-        return _edit_form(p, user, form, {"display_name": p.gettext("Enter a display name.")}, 422)
+        errors["roles"] = p.gettext("Choose at least one role.")
+    elif not display_name.strip():
+        errors["display_name"] = p.gettext("Enter a display name.")
     changes = {
         "display_name": display_name,
         "roles": roles,
@@ -210,13 +215,18 @@ def update_user(
         "skills": words(skills),
         "active": bool(active),
     }
-    try:
-        result = service.update_user(
+    result = submit(
+        p,
+        errors,
+        save=lambda: service.update_user(
             p.session, user_id=user.id, changes=changes, actor_id=p.principal.user_id
-        )
-    except ManyiError as exc:
-        errors = errors_of(p, exc, FIELDS, "display_name")
-        return _edit_form(p, _user(p, user_id), form, errors, 422)
+        ),
+        form_page=lambda found: _edit_form(p, _user(p, user_id), form, found, 422),
+        fields=FIELDS,
+        default="display_name",
+    )
+    if isinstance(result, Response):
+        return result
     changed(p, "update", f"user/{user.id}", revoked_tokens=result.revoked_tokens)
     message = p.gettext("User saved.")
     if result.revoked_tokens:
@@ -230,16 +240,22 @@ def reset_password(
 ) -> Response:
     can_change(p)
     user = _user(p, user_id)
+    errors: dict[str, str] = {}
     if len(password) < service.MIN_PASSWORD_LENGTH:
-        error = {"password": p.gettext("The password needs at least 8 characters.")}
-        return _edit_form(p, user, None, error, 422)
-    if password != confirm:
-        return _edit_form(p, user, None, {"confirm": p.gettext("The two passwords differ.")}, 422)
-    try:
-        service.update_user(
+        errors["password"] = p.gettext("The password needs at least 8 characters.")
+    elif password != confirm:
+        errors["confirm"] = p.gettext("The two passwords differ.")
+    saved = submit(
+        p,
+        errors,
+        save=lambda: service.update_user(
             p.session, user_id=user.id, changes={"password": password}, actor_id=p.principal.user_id
-        )
-    except ManyiError as exc:
-        return _edit_form(p, _user(p, user_id), None, errors_of(p, exc, {}, "password"), 422)
+        ),
+        form_page=lambda found: _edit_form(p, _user(p, user_id), None, found, 422),
+        fields={},
+        default="password",
+    )
+    if isinstance(saved, Response):
+        return saved
     changed(p, "reset_password", f"user/{user.id}")
     return p.redirect(f"/admin/users/{user.id}", flash=p.gettext("Password reset."))

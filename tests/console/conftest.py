@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from manyi.app import create_app
 from manyi.auth.service import issue_token
 from manyi.console.session import CSRF_FIELD, SESSION_COOKIE, csrf_for
+from manyi.orders.models import WorkOrder
+from manyi.orders.service import create_order
 from manyi.org.models import User
 from manyi.org.passwords import hash_password
 from manyi.org.service import create_user
@@ -32,6 +34,7 @@ PASSWORD_HASH = hash_password(PASSWORD)
 CHROMIUM = Path("/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("MANYI_REQUIRE_BROWSER") == "1"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+WEST_LAKE = ("330106",)  # 西湖区, the test customer's district: the regions of staff who see its orders
 
 
 @dataclass
@@ -108,6 +111,31 @@ def console(session: Session, operator: Operator) -> Iterator[Console]:
 def text_of(html: str) -> str:
     """The visible text of a page, tags dropped and whitespace folded (for assertions on wording)."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def new_order(
+    console: Console, *, type: str = "fault", region: str = WEST_LAKE[0], **given: Any
+) -> WorkOrder:
+    """Create and commit an order of the operator's customer about their broadband line, by their agent."""
+    # `given` adds to or overrides create_order's arguments: parent_id, at, another customer_id, or
+    # subscription_id=None for an order about no line in particular.
+    op = console.operator
+    arguments: dict[str, Any] = {
+        "customer_id": op.customer.id,
+        "subscription_id": op.broadband.id,
+        "actor_id": op.agent.id,
+        **given,
+    }
+    order = create_order(
+        console.session,
+        type=type,
+        description="宽带无法上网",
+        channel="hotline",
+        region_code=region,
+        **arguments,
+    )
+    console.session.commit()
+    return order
 
 
 # --- the browser -------------------------------------------------------------------------------

@@ -17,9 +17,7 @@ from manyi.orders import service
 from manyi.orders.attachments import relate_orders
 from manyi.orders.models import OrderAttachment, OrderEvent, WorkOrder
 from manyi.sla.tasks import sweep_due_clocks
-from tests.console.conftest import Console, text_of
-
-WEST_LAKE = ("330106",)
+from tests.console.conftest import WEST_LAKE, Console, new_order, text_of
 
 
 @pytest.fixture(autouse=True)
@@ -28,23 +26,6 @@ def attachments_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     reset_settings()
     yield tmp_path / "files"
     reset_settings()
-
-
-def new_order(console: Console, *, type: str = "fault", region: str = "330106", **extra: object) -> WorkOrder:
-    op = console.operator
-    order = service.create_order(
-        console.session,
-        type=type,
-        description="宽带无法上网",
-        channel="hotline",
-        region_code=region,
-        customer_id=op.customer.id,
-        subscription_id=op.broadband.id,
-        actor_id=op.agent.id,
-        **extra,  # type: ignore[arg-type]
-    )
-    console.session.commit()
-    return order
 
 
 def version_of(console: Console, order: WorkOrder) -> int:
