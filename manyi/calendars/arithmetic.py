@@ -85,6 +85,30 @@ def _validate_intervals(intervals: Iterable[Interval], where: str) -> tuple[Inte
     return ordered
 
 
+# Built indexes by what defines them (not the name): building one walks every day of 37 years
+# (~0.3 s), and reference data is reloaded whenever any of it changes (a renamed team, a routing
+# rule), so every process would otherwise rebuild every unchanged calendar each time. The lists
+# and arrays in an index are never changed after it is built, so calendars can share them.
+_INDEXES: dict[tuple[object, ...], dict[str, object]] = {}
+_INDEXES_KEPT = 64
+_INDEX_ATTRIBUTES = (
+    "_starts", "_ends", "_cum", "_cum_end", "_working_days", "_np_starts", "_np_ends", "_np_cum",
+    "_np_cum_end", "_index_start", "_index_end", "_provisional_from", "_hot",
+)  # fmt: skip
+
+
+def _index_key(spec: CalendarSpec) -> tuple[object, ...]:
+    return (
+        spec.timezone,
+        spec.always,
+        tuple(sorted((wd, tuple(v)) for wd, v in spec.weekly.items())),
+        spec.holidays,
+        spec.makeup_workdays,
+        spec.data_years,
+        tuple(sorted((d, tuple(v)) for d, v in spec.overrides.items())),
+    )
+
+
 class WorkingCalendar:
     """A calendar's working time, indexed for microsecond-fast deadline arithmetic."""
 
@@ -99,7 +123,15 @@ class WorkingCalendar:
             raise ValidationFailed(f"calendar {spec.name!r}: no working hours on any weekday")
         # Provisional years are those after the last loaded one (and any gap); the index runs to 2040.
         self._first_provisional_year = self._first_year_without_data()
-        self._build_index()
+        key = _index_key(spec)
+        built = _INDEXES.get(key)
+        if built is None:
+            self._build_index()
+            built = {name: getattr(self, name) for name in _INDEX_ATTRIBUTES}
+            if len(_INDEXES) >= _INDEXES_KEPT:  # calendars change rarely: an old one is not coming back
+                _INDEXES.pop(next(iter(_INDEXES)))
+            _INDEXES[key] = built
+        self.__dict__.update(built)
 
     # ----- day rules ---------------------------------------------------------------------------
     def _first_year_without_data(self) -> int | None:

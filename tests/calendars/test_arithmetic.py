@@ -131,3 +131,17 @@ def test_an_amount_that_rounds_to_nothing_never_goes_back_in_time(office: Workin
     lunch = t(2026, 11, 23, 12, 30)
     assert office.add_working_seconds(lunch, 0.3).due_at == lunch
     assert office.add_working_seconds(lunch, 0).due_at == lunch
+
+
+def test_an_unchanged_calendar_reuses_its_index_and_a_changed_one_does_not() -> None:
+    # Reference data reloads whenever any of it changes; a calendar whose definition did not change
+    # must not walk 37 years again, and one that did must not keep its old index.
+    weekly = {wd: ((540, 720), (810, 1080)) for wd in range(5)}
+    first = WorkingCalendar(CalendarSpec(name="a", weekly=weekly))
+    again = WorkingCalendar(CalendarSpec(name="b", weekly=dict(weekly)))
+    assert again._hot is first._hot
+    closed = WorkingCalendar(CalendarSpec(name="a", weekly=weekly, overrides={date(2026, 11, 23): ()}))
+    assert closed._hot is not first._hot
+    monday = t(2026, 11, 23, 10, 0)
+    assert first.add(monday, 1, "working_hours").due_at == t(2026, 11, 23, 11, 0)
+    assert closed.add(monday, 1, "working_hours").due_at == t(2026, 11, 24, 10, 0)
