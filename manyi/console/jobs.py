@@ -17,6 +17,7 @@ from manyi.orders import jobs_queries as jq
 from manyi.orders.board_queries import soonest_clocks
 from manyi.orders.lifecycle import next_actions
 from manyi.orders.models import WorkOrder
+from manyi.orders.resolutions import ON_SITE_RESOLUTION_CODES
 from manyi.org.reference import region_index
 
 router = APIRouter(include_in_schema=False)
@@ -107,16 +108,7 @@ def not_home(p: Annotated[Page, Depends(page)], order_id: int, text: Annotated[s
 
 
 def _resolution_names(p: Page) -> dict[str, str]:
-    names = {
-        "repaired": p.gettext("Repaired"),
-        "installed": p.gettext("Installed"),
-        "equipment_replaced": p.gettext("Equipment replaced"),
-        "relocated": p.gettext("Moved to the new address"),
-        "removed": p.gettext("Removed"),
-        "no_fault_found": p.gettext("No fault found"),
-        "customer_side_issue": p.gettext("Customer-side issue"),
-    }
-    return {code: names.get(code, code) for code in jq.ON_SITE_RESOLUTIONS}
+    return {code: p.gettext(LABELS["resolution"][code]) for code in ON_SITE_RESOLUTION_CODES}
 
 
 def _done_form(p: Page, order: WorkOrder, *, status_code: int = 200, **extra: Any) -> Response:

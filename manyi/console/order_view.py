@@ -21,6 +21,7 @@ from manyi.orders import lifecycle
 from manyi.orders.categories import category_by_id
 from manyi.orders.models import WorkOrder
 from manyi.orders.overview import order_overview, team_choices, team_members
+from manyi.orders.resolutions import RESOLUTION_CODES
 from manyi.orders.timeline import Entry, order_timeline
 from manyi.org.reference import region_index, team_name, user_index
 
@@ -48,7 +49,6 @@ REASON_REQUIRED = frozenset({"pause", "hold"})  # the service refuses these with
 DANGEROUS = frozenset({"cancel", "reject"})  # asked twice (data-confirm) and shown as danger buttons
 # Buttons in the order work usually goes, the ones that end an order last.
 ACTION_ORDER = [a for a in lifecycle.ALL_ACTIONS if a not in DANGEROUS] + sorted(DANGEROUS)
-RESOLUTION_CODES = ("FIXED", "EXPLAINED", "ANSWERED", "REFUNDED", "NO_FAULT_FOUND", "DUPLICATE")
 
 EVENT_LABELS = {
     "created": "Order created",
@@ -188,6 +188,8 @@ class Describe:
             return self._t(name, value)
         if name == "priority":
             return self._t("priority", value)
+        if name == "resolution_code":
+            return self._t("resolution", value)
         if name == "team_id":
             return self.team(value)
         if name in ("assignee_id", "owner_id"):

@@ -254,16 +254,17 @@ def _chunk(
 
 
 # The fields of each slot's step after `action, at` (actor_id, reason, resolution_code, resolution,
-# appointment_at, assignee_id, team_id), where they do not depend on the order.
+# appointment_at, assignee_id, team_id), where they do not depend on the order. Resolution codes are
+# from manyi.orders.resolutions, as staff would choose them.
 _PLAIN = (None, None, None, None, None, None, None)
 _TAILS = {
     "pause": (None, "客户要求延后处理", None, None, None, None, None),
     "callback_unsatisfied": (None, "客户对处理结果不满意", None, None, None, None, None),
-    "resolve_again": (None, None, "FIXED", "二次处理完成", None, None, None),
+    "resolve_again": (None, None, "fixed", "二次处理完成", None, None, None),
 }
 _RESOLVED = {
-    True: (None, None, "FIXED", "问题已处理", None, None, None),
-    False: (None, None, "EXPLAINED", "问题已处理", None, None, None),
+    True: (None, None, "repaired", "问题已处理", None, None, None),
+    False: (None, None, "explained", "问题已处理", None, None, None),
 }
 _ANSWER, _PAUSE, _APPOINT, _RESOLVE, _FINAL = (
     SLOTS.index(name) for name in ("answer", "pause", "appoint", "resolve", "final")
@@ -282,6 +283,6 @@ def _step(slot: int, when: datetime, when_s: int, on_site: bool, agent: int, ahe
         appointment = datetime.fromtimestamp(when_s + ahead, UTC)
         return make(Step, ("appoint", when, None, None, None, None, appointment, None, None))
     if slot == _ANSWER:
-        return make(Step, ("resolve", when, agent, None, "ANSWERED", "已当场答复", None, None, None))
+        return make(Step, ("resolve", when, agent, None, "answered", "已当场答复", None, None, None))
     name = SLOTS[slot]
     return make(Step, (_ACTIONS[slot], when, *_TAILS.get(name, _PLAIN)))

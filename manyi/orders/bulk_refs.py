@@ -27,7 +27,7 @@ from manyi.orders.bulk_clocks import to_us
 from manyi.orders.bulk_paths import ORDER_ACTIONS, Path, Program, StepRefused, clock_program, compile_path
 from manyi.orders.bulk_rows import OrderSpec, Resolved, Step
 from manyi.orders.categories import category_by_code
-from manyi.orders.routing import route
+from manyi.orders.routing import check_assignee, route
 from manyi.orders.service import CHANNELS, SEVERITIES
 from manyi.org.reference import region_index, team_name, user_index
 from manyi.sla.policies import PolicyData, active_policies, calendar_for, choose_policy
@@ -151,16 +151,6 @@ class References:
         if not isinstance(path, Path):
             path = self._path(index, spec, actions)
         times = self._times(index, spec)
-        for j, check in path.checks:
-            step = steps[j]
-            if not self._step_ok(check, step):
-                try:
-                    self._check_step(path, j, step)
-                except ManyiError as error:
-                    raise _spec_error(index, error, j, step.action) from None
-        for j, step in enumerate(steps):
-            if step.actor_id is not None and step.actor_id not in self.users:
-                raise _spec_error(index, _refuse("actor", f"unknown user id {step.actor_id}"), j, step.action)
         key = (kind, product, region, category_path)
         team_id = self.routes.get(key, _MISSING)
         if team_id is _MISSING:
@@ -168,6 +158,19 @@ class References:
                 probe = _Probe(spec, category_id, product, None)
                 rule = route(self.session, order=probe, category_path=category_path)
             team_id = self.routes[key] = rule.team_id if rule is not None else None
+        team_now = team_id  # the order's team at each step: assignees must be of it
+        for j, check in path.checks:
+            step = steps[j]
+            if not self._step_ok(check, step):
+                try:
+                    self._check_step(path, j, step, team_now)
+                except ManyiError as error:
+                    raise _spec_error(index, error, j, step.action) from None
+            if check == "transfer":
+                team_now = step.team_id
+        for j, step in enumerate(steps):
+            if step.actor_id is not None and step.actor_id not in self.users:
+                raise _spec_error(index, _refuse("actor", f"unknown user id {step.actor_id}"), j, step.action)
         customer = self.customers.get(customer_id) if customer_id is not None else None
         # Only what some active policy has a criterion on can change its choice (empty criteria
         # admit anything), so orders differing only there share one choose_policy call.
@@ -316,8 +319,9 @@ class References:
                 self.teams[team_id] = team_name(self.session, team_id) is not None
         return self.teams[team_id]
 
-    def _check_step(self, path: Path, j: int, step: Step) -> None:
-        """The value checks of transition_order, assign_order and transfer_order for one step."""
+    def _check_step(self, path: Path, j: int, step: Step, team_id: int | None) -> None:
+        """The value checks of transition_order, assign_order and transfer_order for one step, the
+        order being with team_id."""
         kind = path.steps[j]
         if kind.needs_reason and not (step.reason and step.reason.strip()):
             raise _refuse("reason", f"{step.action} needs a reason the customer can be told")
@@ -330,9 +334,11 @@ class References:
         users = self.users
         if step.action in ORDER_ACTIONS:
             if step.action == "assign":
-                user = users.get(step.assignee_id) if step.assignee_id is not None else None
-                if user is None or not user.active:
-                    raise _refuse("assignee", f"unknown or inactive user id {step.assignee_id}")
+                assignee_id = step.assignee_id
+                user = users.get(assignee_id) if assignee_id is not None else None
+                if assignee_id is None or user is None:
+                    raise _refuse("assignee", f"unknown or inactive user id {assignee_id}")
+                check_assignee(assignee_id, active=user.active, member_of=user.team_id, team_id=team_id)
             elif step.team_id is None or not self._team(step.team_id):
                 raise _refuse("team", f"unknown team id {step.team_id}")
         if step.actor_id is not None and step.actor_id not in users:

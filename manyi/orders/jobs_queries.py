@@ -19,20 +19,11 @@ from manyi.core.settings import get_settings
 from manyi.customers.models import Customer, Subscription
 from manyi.orders import lifecycle
 from manyi.orders.models import WorkOrder
+from manyi.orders.resolutions import check_on_site_resolution
 from manyi.orders.service import transition_order
 
 PAGE_SIZE = 50
 NOT_HOME = "customer not home"
-# What a technician may report when finishing on site (the order keeps the code; the text says more).
-ON_SITE_RESOLUTIONS = (
-    "repaired",
-    "installed",
-    "equipment_replaced",
-    "relocated",
-    "removed",
-    "no_fault_found",
-    "customer_side_issue",
-)
 
 
 @dataclass(frozen=True)
@@ -122,13 +113,7 @@ def job_done_flow(
     session: Session, *, order: WorkOrder, actor_id: int, resolution_code: str, notes: str = ""
 ) -> WorkOrder:
     """Finish the job on site with a resolution code and the technician's notes."""
-    if not resolution_code:
-        raise ValidationFailed("resolution_code: choose how the job was resolved", field="resolution_code")
-    if resolution_code not in ON_SITE_RESOLUTIONS:
-        raise ValidationFailed(
-            f"resolution_code: expected one of {', '.join(ON_SITE_RESOLUTIONS)}, got {resolution_code!r}",
-            field="resolution_code",
-        )
+    check_on_site_resolution(resolution_code)
     if len(notes) > 2000:
         raise ValidationFailed("notes: expected at most 2000 characters", field="notes")
     return transition_order(

@@ -81,6 +81,24 @@ def least_loaded_member(session: Session, *, team_id: int, skill: str | None = N
     return None
 
 
+def check_assignee(assignee_id: int, *, active: bool, member_of: int | None, team_id: int | None) -> None:
+    """Refuse an assignee who is not an active member of the order's current team (team_id); member_of
+    is the assignee's own team, active False for an unknown or inactive user."""
+    if not active:
+        raise ValidationFailed(f"assignee: unknown or inactive user id {assignee_id}", field="assignee")
+    if team_id is None:
+        raise ValidationFailed(
+            "assignee: the order has no team to choose a member of; transfer it to a team first",
+            field="assignee",
+        )
+    if member_of != team_id:
+        raise ValidationFailed(
+            f"assignee: expected an active member of team {team_id}, the order's team; "
+            f"user {assignee_id} is not one",
+            field="assignee",
+        )
+
+
 RULE_FIELDS = frozenset(
     {
         "rank",

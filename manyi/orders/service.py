@@ -19,7 +19,7 @@ from manyi.orders.history import EVENT_INSERT, event_row, record_event
 from manyi.orders.hooks import order_changed
 from manyi.orders.models import ORDER_NUMBERS, OrderNote, WorkOrder
 from manyi.orders.requests import check_request
-from manyi.orders.routing import least_loaded_member, route
+from manyi.orders.routing import check_assignee, least_loaded_member, route
 from manyi.org.models import Team, User
 from manyi.sla.service import CLOCK_INSERT, insert_clocks, plan_clocks
 
@@ -243,6 +243,7 @@ def transition_order(
     )
     if action in ("pause", "hold") and not (reason and reason.strip()):
         raise ValidationFailed(f"reason: {action} needs a reason the customer can be told", field="reason")
+    # Any non-empty code: API clients send their own; staff pages offer resolutions.RESOLUTION_CODES.
     if action == "resolve" and not resolution_code:
         raise ValidationFailed(
             "resolution_code: resolving an order needs a resolution code", field="resolution_code"
@@ -340,7 +341,7 @@ def assign_order(
     actor_id: int | None = None,
     at: datetime | None = None,
 ) -> WorkOrder:
-    """Assign to a given team member, or to the member of the order's team with the least open load."""
+    """Assign to a given member of the order's team, or to the member with the least open load."""
     at = ensure_aware(at or now(), field="at")
     order = get_order(session, order_id=order_id)
     if order.status in lifecycle.TERMINAL:
@@ -357,9 +358,14 @@ def assign_order(
             )
         assignee_id = member.id
     else:
+        # Here, not in each caller (console, API, board), so no entry point can hand work elsewhere.
         user = session.get(User, assignee_id)
-        if user is None or not user.active:
-            raise ValidationFailed(f"assignee: unknown or inactive user id {assignee_id}", field="assignee")
+        check_assignee(
+            assignee_id,
+            active=user is not None and user.active,
+            member_of=user.team_id if user is not None else None,
+            team_id=order.team_id,
+        )
     before = order.assignee_id
     order.assignee_id, order.updated_at = assignee_id, at
     record_event(

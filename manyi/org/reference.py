@@ -69,11 +69,14 @@ class UserInfo:
     roles: tuple[str, ...]
     regions: tuple[str, ...]
     active: bool
+    team_id: int | None
 
 
 def _load_users(session: Session) -> dict[int, UserInfo]:
     return {
-        u.id: UserInfo(u.id, u.username, u.display_name, tuple(u.roles), tuple(u.regions), u.active)
+        u.id: UserInfo(
+            u.id, u.username, u.display_name, tuple(u.roles), tuple(u.regions), u.active, u.team_id
+        )
         for u in session.scalars(select(User))
     }
 

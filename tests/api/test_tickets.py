@@ -158,6 +158,25 @@ def test_attribute_changes_notes_assignment_and_transfer(api: Api) -> None:
     assert {p["role"]: p["id"] for p in moved.json()["relatedParty"]}["owner"] == "agent_all"  # 首问 kept
 
 
+def test_assigning_someone_outside_the_tickets_team_is_422_and_changes_nothing(api: Api) -> None:
+    tid = new_ticket(api).json()["id"]  # a fault in a Hangzhou district: with the field crew
+    before = api.client.get(f"{BASE}/{tid}", headers=api.headers()).json()
+    outsider = api.operator.agent.username  # of the back office
+    assignee = [{"id": outsider, "role": "assignee", "@referredType": "Individual"}]
+    refused = patch(api, tid, {"description": "宽带时断时续", "relatedParty": assignee})
+    assert refused.status_code == 422, refused.text
+    error = refused.json()
+    assert (error["code"], error["status"]) == ("invalid", "422")
+    assert error["message"].startswith(
+        f"assignee: expected an active member of team {api.operator.field_team.id}, the order's team"
+    )
+    assert api.client.get(f"{BASE}/{tid}", headers=api.headers()).json() == before
+    # Transferred in the same request (the transfer comes first), the office's agent is a member.
+    moved = patch(api, tid, {"team": {"id": str(api.operator.back_office.id)}, "relatedParty": assignee})
+    assert moved.status_code == 200, moved.text
+    assert {p["role"]: p["id"] for p in moved.json()["relatedParty"]}["assignee"] == outsider
+
+
 def test_etag_if_match_stale_gets_412_and_changes_nothing(api: Api) -> None:
     tid = new_ticket(api).json()["id"]
     etag = api.client.get(f"{BASE}/{tid}", headers=api.headers()).headers["etag"]

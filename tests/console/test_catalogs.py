@@ -11,6 +11,7 @@ from babel.messages.extract import extract_from_dir
 
 from manyi.console.i18n import catalog_ids
 from manyi.console.labels import LABELS
+from manyi.orders.resolutions import ON_SITE_RESOLUTION_CODES, RESOLUTION_CODES
 
 CONSOLE = Path(__file__).resolve().parents[2] / "manyi" / "console"
 METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
@@ -45,6 +46,12 @@ def test_every_label_has_a_chinese_name(kind: str) -> None:
     known = catalog_ids("zh_CN")
     untranslated = [en for en in LABELS[kind].values() if en not in known]
     assert not untranslated, f"{kind}: {untranslated}"
+
+
+def test_every_resolution_code_has_a_label_and_no_label_is_left_over() -> None:
+    """The resolve forms offer the orders domain's codes by name: a code added there needs one here."""
+    assert list(LABELS["resolution"]) == list(RESOLUTION_CODES)
+    assert set(ON_SITE_RESOLUTION_CODES) <= set(RESOLUTION_CODES)
 
 
 def test_no_two_catalogs_translate_one_message_differently() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,6 +12,7 @@ from manyi.core.clock import now
 from manyi.orders import service
 from manyi.orders.jobs_queries import day_bounds
 from manyi.orders.models import OrderEvent, WorkOrder
+from manyi.orders.resolutions import ON_SITE_RESOLUTION_CODES
 from tests.console.conftest import Browser, Console, Staff, text_of
 
 
@@ -132,6 +134,8 @@ def test_route_order_appointments_by_time_then_unbooked_jobs(console: Console) -
     inquiry = service.create_order(
         console.session, type="inquiry", description="咨询", channel="hotline", region_code="330106"
     )
+    # Handed to the crew and assigned to the technician, it is still no on-site job.
+    service.transfer_order(console.session, order_id=inquiry.id, team_id=op.field_team.id)
     service.assign_order(console.session, order_id=inquiry.id, assignee_id=tech_id)
     console.session.commit()
     html = _tech(console).get("/jobs").text
@@ -179,6 +183,9 @@ def test_completion_form_checks_the_code_then_resolves(console: Console) -> None
     tech = _tech(console)
     form = tech.get(f"/jobs/{job.id}/done").text
     assert '<label for="resolution_code">' in form and '<label for="notes">' in form
+    offered = re.findall(r'<option value="([a-z_]+)"', form)
+    assert offered == list(ON_SITE_RESOLUTION_CODES)  # the orders domain's list, no other
+    assert "已更换设备" in form and "客户侧原因" in form  # by name, in the page's language
     bad = tech.post(f"/jobs/{job.id}/done", data={"resolution_code": "", "notes": "换了光猫"})
     assert bad.status_code == 422
     assert 'aria-invalid="true" aria-describedby="resolution_code-error"' in bad.text

@@ -9,27 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from manyi.orders import lifecycle, service
+from manyi.orders import lifecycle
 from manyi.orders.models import OrderEvent, WorkOrder
-from tests.console.conftest import Console, Staff, text_of
-
-WEST_LAKE = ("330106",)
-
-
-def new_order(console: Console, *, type: str = "fault", region: str = "330106") -> tuple[str, int]:
-    op = console.operator
-    order = service.create_order(
-        console.session,
-        type=type,
-        description="宽带无法上网",
-        channel="hotline",
-        region_code=region,
-        customer_id=op.customer.id,
-        subscription_id=op.broadband.id,
-        actor_id=op.agent.id,
-    )
-    console.session.commit()
-    return order.number, order.id
+from tests.console.conftest import WEST_LAKE, Console, Staff, new_order, text_of
 
 
 def state(console: Console, order_id: int) -> tuple[str, str, int, int | None, int | None]:
@@ -102,7 +84,8 @@ FLOWS: dict[str, list[tuple[str, dict[str, str], str, str]]] = {
 def test_each_action_form_appears_only_when_legal_and_does_what_it_says(
     console: Console, order_type: str
 ) -> None:
-    number, oid = new_order(console, type=order_type)
+    order = new_order(console, type=order_type)
+    number, oid = order.number, order.id
     agent = console.user("agent", WEST_LAKE)
     for action, data, status, stage in FLOWS[order_type]:
         before = state(console, oid)
@@ -123,7 +106,8 @@ def test_each_action_form_appears_only_when_legal_and_does_what_it_says(
 
 
 def test_transfer_asks_for_a_team_and_moves_the_order(console: Console) -> None:
-    number, oid = new_order(console)
+    order = new_order(console)
+    number, oid = order.number, order.id
     agent = console.user("agent", WEST_LAKE)
     page = agent.get(f"/orders/{number}").text
     assert 'id="transfer-team"' in page and "后台受理组" in page
@@ -144,7 +128,8 @@ def test_transfer_asks_for_a_team_and_moves_the_order(console: Console) -> None:
 
 
 def test_assign_lists_team_members_and_records_the_actor(console: Console) -> None:
-    number, oid = new_order(console)
+    order = new_order(console)
+    number, oid = order.number, order.id
     dispatcher = console.user("dispatcher", WEST_LAKE)
     page = dispatcher.get(f"/orders/{number}").text
     assert 'id="assign-assignee"' in page
@@ -161,7 +146,8 @@ def test_assign_lists_team_members_and_records_the_actor(console: Console) -> No
 
 
 def test_a_forged_assign_to_someone_outside_the_team_changes_nothing(console: Console) -> None:
-    number, oid = new_order(console)
+    order = new_order(console)
+    number, oid = order.number, order.id
     dispatcher = console.user("dispatcher", WEST_LAKE)
     before = state(console, oid)
     outsider = console.operator.agent  # the back office's agent, not of the field crew
@@ -173,7 +159,8 @@ def test_a_forged_assign_to_someone_outside_the_team_changes_nothing(console: Co
 
 
 def test_add_note_and_an_empty_note_is_refused_next_to_the_field(console: Console) -> None:
-    number, oid = new_order(console)
+    order = new_order(console)
+    number, oid = order.number, order.id
     agent = console.user("agent", WEST_LAKE)
     assert agent.post(f"/orders/{number}/note", {"text": "客户要求周末上门"}).status_code == 303
     assert last_event(console, oid) == ("note", agent.user.id, "客户要求周末上门")
@@ -203,7 +190,8 @@ def test_add_note_and_an_empty_note_is_refused_next_to_the_field(console: Consol
 def test_bad_input_is_shown_next_to_the_field_and_changes_nothing(
     console: Console, prepare: list[str], action: str, data: dict[str, str], field: str, message: str
 ) -> None:
-    number, oid = new_order(console)
+    order = new_order(console)
+    number, oid = order.number, order.id
     agent = console.user("agent", WEST_LAKE)
     for step in prepare:
         assert act(agent, console, number, oid, step).status_code == 303
@@ -219,7 +207,8 @@ def test_bad_input_is_shown_next_to_the_field_and_changes_nothing(
 
 
 def test_an_illegal_action_is_refused_with_a_clear_message(console: Console) -> None:
-    number, oid = new_order(console)
+    order = new_order(console)
+    number, oid = order.number, order.id
     agent = console.user("agent", WEST_LAKE)
     before = state(console, oid)
     answer = act(agent, console, number, oid, "arrive")
@@ -230,7 +219,8 @@ def test_an_illegal_action_is_refused_with_a_clear_message(console: Console) -> 
 
 
 def test_a_stale_click_loses_and_is_told_why(console: Console) -> None:
-    number, oid = new_order(console)
+    order = new_order(console)
+    number, oid = order.number, order.id
     first, second = console.user("agent", WEST_LAKE), console.user("dispatcher", WEST_LAKE)
     seen = str(state(console, oid)[2])  # both agents opened the page at this version
     assert first.post(f"/orders/{number}/act/extract", {"version": seen}).status_code == 303
@@ -248,7 +238,8 @@ def test_a_stale_click_loses_and_is_told_why(console: Console) -> None:
 
 @pytest.mark.parametrize("role", ["inspector", "auditor"])
 def test_read_only_roles_see_no_forms_and_cannot_post(console: Console, role: str) -> None:
-    number, oid = new_order(console)
+    order = new_order(console)
+    number, oid = order.number, order.id
     reader = console.user(role, WEST_LAKE)
     page = reader.get(f"/orders/{number}")
     assert page.status_code == 200
@@ -266,7 +257,8 @@ def test_read_only_roles_see_no_forms_and_cannot_post(console: Console, role: st
 
 
 def test_out_of_region_actions_look_missing(console: Console) -> None:
-    number, oid = new_order(console)
+    order = new_order(console)
+    number, oid = order.number, order.id
     ningbo = console.user("agent", ("330200",))
     before = state(console, oid)
     version = str(before[2])
@@ -277,7 +269,8 @@ def test_out_of_region_actions_look_missing(console: Console) -> None:
 
 
 def test_a_forged_post_without_the_csrf_token_is_refused(console: Console) -> None:
-    number, oid = new_order(console)
+    order = new_order(console)
+    number, oid = order.number, order.id
     agent = console.user("agent", WEST_LAKE)
     before = state(console, oid)
     forged = agent.client.post(
@@ -294,7 +287,8 @@ def test_a_forged_post_without_the_csrf_token_is_refused(console: Console) -> No
 
 
 def test_finished_orders_offer_only_what_is_left(console: Console) -> None:
-    number, oid = new_order(console, type="inquiry")
+    order = new_order(console, type="inquiry")
+    number, oid = order.number, order.id
     agent = console.user("agent", WEST_LAKE)
     assert act(agent, console, number, oid, "cancel", reason="客户撤单").status_code == 303
     page = agent.get(f"/orders/{number}").text

@@ -12,6 +12,7 @@ from manyi.core.crypto import decrypt, keyed_hash
 from manyi.customers.models import Customer
 from manyi.demo.generator import generate, has_orders
 from manyi.orders.models import OrderEvent, WorkOrder
+from manyi.orders.resolutions import RESOLUTION_CODES
 from manyi.org.models import Region, User
 from manyi.org.passwords import verify_password
 from manyi.outbox.models import OutboxMessage
@@ -42,6 +43,15 @@ def test_demo_operator(engine: Engine) -> None:
             and by_status.get("acknowledged", 0) + by_status.get("inProgress", 0) > 0
         )
         assert s.scalar(select(func.count()).select_from(WorkOrder).where(WorkOrder.reopen_count > 0)) > 0
+        # Work goes only to members of the order's team, resolved with the codes staff are offered.
+        assigned = s.execute(
+            select(WorkOrder.team_id, User.team_id).join(User, User.id == WorkOrder.assignee_id)
+        ).all()
+        assert assigned and all(order_team == member_of for order_team, member_of in assigned)
+        codes = set(
+            s.scalars(select(WorkOrder.resolution_code).where(WorkOrder.resolution_code.is_not(None)))
+        )
+        assert codes and codes <= set(RESOLUTION_CODES)
         assert s.scalar(select(func.count()).select_from(OrderEvent).where(OrderEvent.action == "pause")) > 0
         breached = (
             s.scalar(select(func.count()).select_from(SlaClock).where(SlaClock.breached.is_(True))) or 0

@@ -83,7 +83,10 @@ def _world(session: Session, op: Operator) -> dict[str, Any]:
             (op.customer.id, None),
         ],
         "teams": [op.field_team.id, op.back_office.id],
-        "assignees": [t.id for t in op.techs],
+        "members": {op.field_team.id: [t.id for t in op.techs], op.back_office.id: [op.agent.id]},
+        # The fixture's routing: faults in a Hangzhou district go to the field crew, the rest to the office.
+        "crew": op.field_team.id,
+        "office": op.back_office.id,
         "actors": [op.agent.id, None],
     }
 
@@ -123,7 +126,8 @@ def random_specs(rng: random.Random, world: dict[str, Any], count: int) -> list[
             elif action == "appoint":
                 values["appointment_at"] = (at + timedelta(hours=rng.randint(2, 40))).astimezone(CST)
             elif action == "assign":
-                values["assignee_id"] = rng.choice(world["assignees"])
+                # A position in the list of the order's team, known once its region is drawn (below).
+                values["assignee_id"] = rng.randrange(3)
             elif action == "transfer":
                 values["team_id"] = rng.choice(world["teams"])
                 values["reason"] = rng.choice(["转派", None])
@@ -135,24 +139,39 @@ def random_specs(rng: random.Random, world: dict[str, Any], count: int) -> list[
                 if step.status in lifecycle.PAUSED and status not in lifecycle.PAUSED:
                     before_pause = stage
                 status, stage = step.status, step.stage
-        specs.append(
-            OrderSpec(
-                type=order_type,
-                description=f" 工单 {i} ",
-                channel=rng.choice(service.CHANNELS),
-                region_code=rng.choice(["330106", "330200", "330000"]),
-                created_at=created.astimezone(CST) if rng.random() < 0.5 else created,
-                category_code=rng.choice([None, "NET", "NET.BB"]),
-                customer_id=customer_id,
-                subscription_id=subscription_id,
-                priority=rng.randint(1, 4),
-                severity=rng.choice(service.SEVERITIES),
-                title=rng.choice([None, "标题"]),
-                actor_id=rng.choice(world["actors"]),
-                steps=tuple(steps),
-            )
+        spec = OrderSpec(
+            type=order_type,
+            description=f" 工单 {i} ",
+            channel=rng.choice(service.CHANNELS),
+            region_code=rng.choice(["330106", "330200", "330000"]),
+            created_at=created.astimezone(CST) if rng.random() < 0.5 else created,
+            category_code=rng.choice([None, "NET", "NET.BB"]),
+            customer_id=customer_id,
+            subscription_id=subscription_id,
+            priority=rng.randint(1, 4),
+            severity=rng.choice(service.SEVERITIES),
+            title=rng.choice([None, "标题"]),
+            actor_id=rng.choice(world["actors"]),
+            steps=tuple(steps),
         )
+        specs.append(spec._replace(steps=within_team(world, spec)))
     return specs
+
+
+def within_team(world: dict[str, Any], spec: OrderSpec) -> tuple[Step, ...]:
+    """The spec's steps, each assignee drawn (as a position) turned into a member of the team the order
+    is with at that step: where the fixture's routing puts it (faults in a Hangzhou district go to the
+    field crew, the rest to the office), or where it was transferred since."""
+    team = world["crew"] if spec.type == "fault" and spec.region_code == "330106" else world["office"]
+    steps = []
+    for step in spec.steps:
+        if step.action == "transfer":
+            team = step.team_id
+        elif step.action == "assign":
+            members = world["members"][team]
+            step = step._replace(assignee_id=members[step.assignee_id % len(members)])
+        steps.append(step)
+    return tuple(steps)
 
 
 def replay(session: Session, specs: list[OrderSpec]) -> list[int]:
@@ -396,6 +415,44 @@ def test_a_bad_spec_is_named_and_nothing_is_written(
     session.rollback()
     assert session.scalar(select(func.count()).select_from(WorkOrder)) == 0
     assert session.scalar(select(func.count()).select_from(OrderEvent)) == 0
+
+
+def test_an_assignee_outside_the_orders_team_at_that_step_is_refused(
+    session: Session, operator: Operator
+) -> None:
+    """As assign_order: the team routing gave the order, or the one it was transferred to since."""
+    crew, office = operator.field_team.id, operator.back_office.id
+    tech, agent = operator.techs[0].id, operator.agent.id
+    good = OrderSpec(
+        type="fault",
+        description="宽带无法上网",
+        channel="hotline",
+        region_code="330106",  # routed to the field crew
+        created_at=NOW - timedelta(days=1),
+        customer_id=operator.customer.id,
+        subscription_id=operator.broadband.id,
+    )
+    session.commit()
+    refused = {
+        (
+            Step("assign", NOW, assignee_id=agent),
+        ): f"order 0, step 0 (assign): assignee: expected an active member of team {crew}",
+        (
+            Step("assign", NOW, assignee_id=tech),
+            Step("transfer", NOW, team_id=office),
+            Step("assign", NOW, assignee_id=tech),
+        ): f"order 0, step 2 (assign): assignee: expected an active member of team {office}",
+    }
+    for steps, message in refused.items():
+        with pytest.raises(ValidationFailed, match=message.replace("(", r"\(").replace(")", r"\)")) as raised:
+            write_orders(session, [good._replace(steps=steps)], now=NOW)
+        assert raised.value.field is not None and raised.value.field.endswith(".assignee")
+        session.rollback()
+        assert session.scalar(select(func.count()).select_from(WorkOrder)) == 0
+    moved = (Step("transfer", NOW, team_id=office), Step("assign", NOW, assignee_id=agent))
+    (order_id,) = write_orders(session, [good._replace(steps=moved)], now=NOW)
+    order = session.get(WorkOrder, order_id)
+    assert order is not None and (order.team_id, order.assignee_id) == (office, agent)
 
 
 def test_deadlines_match_plan_clock_for_every_unit(session: Session, operator: Operator) -> None:

@@ -12,6 +12,7 @@ from manyi.core.errors import IllegalTransition, StaleVersion, ValidationFailed
 from manyi.orders import service
 from manyi.orders.history import order_history
 from manyi.orders.models import WorkOrder
+from manyi.orders.routing import check_assignee
 from manyi.sla.models import SlaClock, SlaTarget
 from manyi.sla.service import order_clocks, recompute_policy_clocks
 from tests.operator_fixture import Operator
@@ -189,6 +190,52 @@ def test_assignment_picks_least_loaded_member_with_skill(session: Session, opera
     assert service.assign_order(session, order_id=third.id, skill="broadband").assignee_id in (t1.id, t2.id)
     fourth = fault(session, operator)
     assert service.assign_order(session, order_id=fourth.id).assignee_id == t3.id
+
+
+def test_only_an_active_member_of_the_orders_team_can_be_assigned(
+    session: Session, operator: Operator
+) -> None:
+    order = fault(session, operator)  # with the field crew
+    session.flush()
+    version = order.version
+    outsider = operator.agent  # the back office's agent
+    with pytest.raises(
+        ValidationFailed, match=f"expected an active member of team {operator.field_team.id}"
+    ) as refused:
+        service.assign_order(session, order_id=order.id, assignee_id=outsider.id)
+    assert refused.value.field == "assignee" and f"user {outsider.id} is not one" in refused.value.message
+    operator.techs[2].active = False
+    with pytest.raises(ValidationFailed, match="assignee: unknown or inactive user id") as inactive:
+        service.assign_order(session, order_id=order.id, assignee_id=operator.techs[2].id)
+    assert inactive.value.field == "assignee"
+    session.flush()
+    assert (order.assignee_id, order.version) == (None, version)
+    assert [e.action for e in order_history(session, order_id=order.id)] == ["created"]
+
+    assert service.assign_order(session, order_id=order.id, assignee_id=operator.techs[0].id).assignee_id == (
+        operator.techs[0].id
+    )
+    # The team is the order's current one: after a transfer, its old crew is outside.
+    service.transfer_order(session, order_id=order.id, team_id=operator.back_office.id)
+    with pytest.raises(ValidationFailed, match=f"member of team {operator.back_office.id}"):
+        service.assign_order(session, order_id=order.id, assignee_id=operator.techs[1].id)
+    assert (
+        service.assign_order(session, order_id=order.id, assignee_id=outsider.id).assignee_id == outsider.id
+    )
+
+
+def test_the_assignee_rule_names_what_was_expected() -> None:
+    check_assignee(7, active=True, member_of=3, team_id=3)
+    with pytest.raises(ValidationFailed, match="unknown or inactive user id 7"):
+        check_assignee(7, active=False, member_of=3, team_id=3)
+    with pytest.raises(ValidationFailed, match="the order has no team"):
+        check_assignee(7, active=True, member_of=3, team_id=None)
+    with pytest.raises(
+        ValidationFailed, match="expected an active member of team 4, the order's team; user 7"
+    ):
+        check_assignee(7, active=True, member_of=3, team_id=4)
+    with pytest.raises(ValidationFailed, match="expected an active member of team 4"):
+        check_assignee(7, active=True, member_of=None, team_id=4)
 
 
 def test_a_changed_policy_recomputes_open_clocks(session: Session, operator: Operator) -> None:
