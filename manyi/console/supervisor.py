@@ -1,7 +1,8 @@
 """/supervisor: what a supervisor watches — open orders by team and status (refreshed every minute),
 breached and about-to-breach orders, timeliness today and this month by team, the SLA escalations
 sent to me, and a banner when next year's holiday schedule is missing. Read-only; everything is
-limited to the user's regions."""
+limited to the user's regions. The counts and timeliness are kept briefly per region scope and shown
+"as of" (supervisor_cache); the lists are exact on every request."""
 
 from __future__ import annotations
 

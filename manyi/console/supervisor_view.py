@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from manyi.calendars.service import check_year
+from manyi.console import supervisor_cache
 from manyi.console.deps import Page
 from manyi.console.labels import label
 from manyi.core.clock import zone
@@ -60,19 +61,21 @@ def watched_rows(p: Page, clocks: list[stats.WatchedClock], at: datetime) -> lis
 
 
 def live_context(p: Page, at: datetime) -> dict[str, Any]:
-    """The part of the page refreshed every minute: counts, breached and about-to-breach orders."""
+    """The part of the page refreshed every minute: counts (kept briefly, see supervisor_cache),
+    breached and about-to-breach orders (exact on every request)."""
     scope = p.scope()
-    counts = stats.open_counts(p.session, regions=scope)
+    counts_figures = supervisor_cache.open_counts(p.session, regions=scope, at=at)
+    counts = counts_figures.value
     breached_total, breached = stats.breached_open(p.session, regions=scope)
     soon_total, soon = stats.due_soon(p.session, regions=scope, at=at)
     return {
         "counts": counts,
+        "counts_as_of": counts_figures.as_of,
         "team_names": {t: _team(p, t) for t in counts.teams},
         "breached_total": breached_total,
         "breached": watched_rows(p, breached, at),
         "soon_total": soon_total,
         "soon": watched_rows(p, soon, at),
-        "updated_at": at,
     }
 
 
@@ -98,16 +101,9 @@ class TimelinessRow:
 
 def timeliness_context(p: Page, at: datetime) -> dict[str, Any]:
     """Timeliness today and this month, by team and by clock kind, plus the chart's data."""
-    scope = p.scope()
-    today, month = kpis.periods(at, get_settings().default_timezone)
-    tz_name = get_settings().default_timezone
-    live = kpis.timeliness(p.session, start=today.start, end=today.end, at=at, regions=scope)
-    by_period = {
-        "today": live,
-        "month": kpis.month_timeliness(
-            p.session, period=month, today=today, at=at, regions=scope, tz_name=tz_name, live_today=live
-        ),
-    }
+    figures = supervisor_cache.timeliness(p.session, regions=p.scope(), at=at)
+    _today, month = kpis.periods(figures.as_of, get_settings().default_timezone)
+    by_period = {"today": figures.value[0], "month": figures.value[1]}
     teams_today, teams_month = kpis.by_team(by_period["today"]), kpis.by_team(by_period["month"])
     team_ids = sorted(set(teams_today) | set(teams_month), key=lambda t: (_team(p, t), t or 0))
     rows = [
@@ -142,6 +138,7 @@ def timeliness_context(p: Page, at: datetime) -> dict[str, Any]:
         "timeliness": rows,
         "timeliness_kinds": kinds,
         "timeliness_total": overall,
+        "timeliness_as_of": figures.as_of,
         "month_start": month.start,
         # Embedded in <script type="application/json">: "</" must not end the script element.
         "chart_json": json.dumps(chart, ensure_ascii=False).replace("</", "<\\/"),

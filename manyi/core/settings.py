@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     attachments_dir: str = "./var/attachments"
     worker_batch_size: int = Field(default=1000, ge=1)
     worker_idle_seconds: float = Field(default=1.0, gt=0)
+    # How long a console process keeps the supervisor page's aggregate figures (counts by team and
+    # status, timeliness) per region scope; the page says as of when. 0 recomputes them every request.
+    supervisor_figures_seconds: float = Field(default=30.0, ge=0)
     log_level: str = "INFO"
     # Keys PII at rest (ID numbers): set MANYI_SECRET_KEY in production; the default is for demos only.
     secret_key: str = "manyi-development-key-change-me"

@@ -12,6 +12,7 @@ from sqlalchemy import delete
 
 from manyi.calendars.models import HolidayYear
 from manyi.core.clock import now
+from manyi.core.settings import get_settings
 from manyi.orders import service, stats
 from manyi.orders.models import WorkOrder
 from manyi.org.models import User
@@ -185,8 +186,8 @@ def test_no_banner_in_spring_unless_a_deadline_is_provisional(console: Console) 
 
 def test_browser_chart_and_timeliness_moving(console: Console, browser: Browser) -> None:
     """Chromium draws the Plotly chart from the embedded data; an order resolved on time moves the
-    back office's figure for today from 2 of 3 clocks on time to 4 of 5."""
-    with time_machine.travel(MONDAY_10, tick=True):
+    back office's figure for today from 2 of 3 clocks on time to 4 of 5 once the kept figures expire."""
+    with time_machine.travel(MONDAY_10, tick=True) as traveller:
         late = _order(console, "inquiry", "330106", datetime(2026, 10, 30, 16, 30, tzinfo=CST))  # 09:30 today
         done = _order(console, "inquiry", "330106", MONDAY_10 - timedelta(minutes=20))
         service.transition_order(
@@ -206,6 +207,7 @@ def test_browser_chart_and_timeliness_moving(console: Console, browser: Browser)
             console.session, order_id=waiting.id, action="resolve", resolution_code="answered", at=now()
         )
         console.session.commit()
+        traveller.shift(timedelta(seconds=get_settings().supervisor_figures_seconds))
         pg.reload()
         pg.locator("#timeliness-chart svg.main-svg").first.wait_for()
         row = pg.locator("#timeliness-table tr", has_text="后台受理组").first
