@@ -3,6 +3,13 @@ on PostgreSQL (a scratch database), from spec generation to commit. Prints one J
 the median of MANYI_BENCH_REPEAT runs (each into a fresh database) of the whole path, and of the
 writer alone (the same runs minus the time spent generating specs).
 
+Peer, in the same run: the database engine alone (`engine_*`). The exact rows each batch sent (COPY
+text on PostgreSQL, the INSERT values on SQLite) are kept and sent again, through the same writer
+code, into a copy of the database as it was before the load, with the same index drop and rebuild
+and commit: what the load costs with no Python work at all. On a 2-core machine that is also the
+floor the whole path competes with for CPU. MANYI_BENCH_FLOOR=0 skips it (it holds every batch in
+memory: about 2 GB per million orders on PostgreSQL).
+
 Target: >= 20,000 orders/s end to end, memory flat (specs and rows stream in batches).
 """
 
@@ -12,11 +19,14 @@ import json
 import os
 import random
 import resource
+import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import closing, contextmanager, nullcontext
 from datetime import UTC, datetime
+from typing import Any
 
 from faker import Faker
 from pgscratch import scratch_database  # type: ignore[import-not-found]
@@ -29,6 +39,7 @@ from manyi.core.migrate import upgrade
 from manyi.demo.customers import build_customers
 from manyi.demo.orders import order_specs
 from manyi.demo.organisation import build_organisation
+from manyi.orders import bulk_io
 from manyi.orders.bulk import OrderSpec, write_orders
 from manyi.orders.categories import seed_categories
 from manyi.orders.models import OrderEvent, WorkOrder
@@ -41,6 +52,62 @@ CUSTOMERS = 20_000
 REPEAT = int(os.environ.get("MANYI_BENCH_REPEAT", "3"))
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 REBUILD = os.environ.get("MANYI_BENCH_REBUILD", "1") == "1"  # as the demo loads (an empty database)
+FLOOR = os.environ.get("MANYI_BENCH_FLOOR", "1") == "1"
+
+
+class Capture:
+    """Keeps what the bulk writer sends to the database, to send it again (the engine-only peer)."""
+
+    def __init__(self) -> None:
+        self.batches: list[tuple[str, Sequence[str], Any, int]] = []
+        self._write = bulk_io.Sink._write
+
+    def __enter__(self) -> Capture:
+        original, batches = self._write, self.batches
+
+        def keep(sink: bulk_io.Sink, table: str, columns: Sequence[str], data: Any, count: int) -> None:
+            batches.append((table, columns, data, count))
+            original(sink, table, columns, data, count)
+
+        bulk_io.Sink._write = keep  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        bulk_io.Sink._write = self._write  # type: ignore[method-assign]
+
+
+def replay(url: str, batches: list[tuple[str, Sequence[str], Any, int]]) -> float:
+    """Send the captured batches into the database at url as the bulk writer does; return seconds."""
+    engine = core_db.make_engine(url)
+    with Session(engine) as s:
+        t0 = time.perf_counter()
+        statements = bulk_io.drop_secondary_indexes(s) if REBUILD else []
+        sink = bulk_io.Sink(s)
+        for table, columns, data, count in batches:
+            sink._write(table, columns, data, count)
+        sink.close()
+        bulk_io.restore_indexes(s, statements)
+        s.commit()
+        seconds = time.perf_counter() - t0
+    engine.dispose()
+    return seconds
+
+
+@contextmanager
+def before_copy(url: str) -> Iterator[str]:
+    """A copy of the database at url as it is now (nobody connected to it)."""
+    if url.startswith("sqlite"):
+        source = url.removeprefix("sqlite:///")
+        target = f"{source}.before"
+        with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+            src.backup(dst)
+        try:
+            yield f"sqlite:///{target}"
+        finally:
+            os.remove(target)
+    else:
+        with scratch_database(template=url) as copy:
+            yield copy
 
 
 class Timed:
@@ -78,19 +145,32 @@ def run_once(url: str) -> dict[str, float]:
         build_customers(s, fake, rng, count=CUSTOMERS, districts=districts)
         s.commit()
         office = get_calendar(s, name="office")
-        t0, cpu0 = time.perf_counter(), time.process_time()
-        specs = Timed(order_specs(s, rng=rng, org=org, office=office, count=N, now=NOW))
-        write_orders(s, specs, now=NOW, rebuild_indexes=REBUILD)
         s.commit()
-        seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-        counts = {
-            name: s.scalar(select(func.count()).select_from(model))
-            for name, model in (("orders", WorkOrder), ("clocks", SlaClock), ("events", OrderEvent))
-        }
-    engine.dispose()
+        engine.dispose()  # nobody connected while the copy for the peer is taken
+        with before_copy(url) if FLOOR else nullcontext("") as copy:
+            with Capture() as capture:
+                t0, cpu0 = time.perf_counter(), time.process_time()
+                specs = Timed(order_specs(s, rng=rng, org=org, office=office, count=N, now=NOW))
+                write_orders(s, specs, now=NOW, rebuild_indexes=REBUILD)
+                s.commit()
+                seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+            counts = {
+                name: s.scalar(select(func.count()).select_from(model))
+                for name, model in (("orders", WorkOrder), ("clocks", SlaClock), ("events", OrderEvent))
+            }
+            s.close()
+            engine.dispose()
+            floor = replay(copy, capture.batches) if copy else float("nan")
+            capture.batches.clear()
     core_db.set_engine(None)
     assert counts["orders"] == N, counts
-    return {"seconds": seconds, "cpu_seconds": cpu, "generate_seconds": specs.seconds, **counts}
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "generate_seconds": specs.seconds,
+        "floor_seconds": floor,
+        **counts,
+    }
 
 
 def run(backend: str, make_url: object) -> dict[str, object]:
@@ -100,6 +180,7 @@ def run(backend: str, make_url: object) -> dict[str, object]:
             results.append(run_once(url))
     seconds = statistics.median(r["seconds"] for r in results)
     writer = statistics.median(r["seconds"] - r["generate_seconds"] for r in results)
+    floor = statistics.median(r["floor_seconds"] for r in results)
     return {
         "bench": "bulk_orders",
         "backend": backend,
@@ -113,6 +194,9 @@ def run(backend: str, make_url: object) -> dict[str, object]:
         # This process's CPU time (both threads; not the PostgreSQL server's): steadier than the
         # wall clock on a shared machine.
         "cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in results), 2),
+        "engine_seconds": round(floor, 2),
+        "engine_per_s": round(N / floor) if floor == floor else None,
+        "ratio_to_engine": round(floor / seconds, 2) if floor == floor else None,
         "clocks": results[0]["clocks"],
         "events": results[0]["events"],
         "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

@@ -15,12 +15,14 @@ PG_ADMIN = os.environ.get("MANYI_BENCH_POSTGRES_URL", "postgresql+psycopg://post
 
 
 @contextmanager
-def scratch_database() -> Iterator[str]:
-    """Create a database on the benchmark server, yield its URL, drop it (even after a failure)."""
+def scratch_database(template: str | None = None) -> Iterator[str]:
+    """Create a database on the benchmark server (a copy of `template`, a database URL, if given:
+    nobody may be connected to it), yield its URL, drop it (even after a failure)."""
     name = f"manyi_bench_{uuid.uuid4().hex[:8]}"
     admin = core_db.make_engine(PG_ADMIN).execution_options(isolation_level="AUTOCOMMIT")
+    copy = f' TEMPLATE "{template.rpartition("/")[2]}"' if template else ""
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     try:
         yield f"{PG_ADMIN.rpartition('/')[0]}/{name}"
     finally:
