@@ -194,7 +194,7 @@ def run(backend: str, make_url: object) -> dict[str, object]:
         # This process's CPU time (both threads; not the PostgreSQL server's): steadier than the
         # wall clock on a shared machine.
         "cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in results), 2),
-        "engine_seconds": round(floor, 2),
+        "engine_seconds": round(floor, 2) if floor == floor else None,
         "engine_per_s": round(N / floor) if floor == floor else None,
         "ratio_to_engine": round(floor / seconds, 2) if floor == floor else None,
         "clocks": results[0]["clocks"],

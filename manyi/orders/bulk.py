@@ -113,10 +113,13 @@ def _write(
     memo: Memo = {}  # deadlines by start minute, for every batch
 
     def prepare(batch: list[OrderSpec], offset: int) -> _Prepared:
+        """Check the batch and take what it needs from the database (references, ids, numbers)."""
+        # All of it holding the connection: the checks' occasional lookups (a routing or policy
+        # combination not met before) query it too, and would otherwise each wait for a batch
+        # being sent. What follows (clocks, rows, their text) is pure computation.
         with sink.lock:  # waits for the batch being written, if any
             refs.load(batch)
-        items = [refs.resolve(offset + i, spec) for i, spec in enumerate(batch)]
-        with sink.lock:
+            items = [refs.resolve(offset + i, spec) for i, spec in enumerate(batch)]
             ids = _reserve_ids(session, len(items), postgres, next_id)
             seqs = reserve_values(session, ORDER_NUMBERS, len(items))
         numbers = _numbers([r.times[0] for r in items], seqs, zone, prefixes)
@@ -127,6 +130,9 @@ def _write(
     written: list[int] = []
     fired: list[Fired] = []
     batches = _batches(specs, batch_size)
+    # The writer thread sends batch N while this thread computes the rows of batch N + 1: batch
+    # N + 1 is checked and given its ids before N is handed over (that needs the connection), and
+    # N's rows are handed over once encoded.
     try:
         first = next(batches, None)
         prepared = prepare(first, 0) if first else None
@@ -134,15 +140,18 @@ def _write(
             _plan(prepared.items, memo)
             built = build_rows(prepared.items, prepared.ids, prepared.numbers, now=now_us, delays_us=delays)
             copied: CopyMemo = {}  # the batch's id lists, converted to text once for all tables
-            for table in (built.orders, built.clocks, built.events):
-                sink.put(table, copied)
+            jobs = [sink.encode(table, copied) for table in (built.orders, built.clocks, built.events)]
             del copied
             written.extend(prepared.ids)
             fired.extend(built.fired)
-            if progress is not None:
-                progress(len(prepared.ids))
+            count = len(prepared.ids)
             following = next(batches, None)
             prepared = prepare(following, len(written)) if following else None
+            for job in jobs:
+                sink.submit(job)
+            del jobs
+            if progress is not None:
+                progress(count)
     except BaseException:
         with suppress(Exception):  # the first error is the one to report
             sink.close()

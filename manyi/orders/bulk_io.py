@@ -223,7 +223,9 @@ class Sink:
             self._cache_pages = cursor.execute("PRAGMA cache_size").fetchone()[0]
             cursor.execute(f"PRAGMA cache_size = {-BULK_CACHE_KB}")
             cursor.close()
-        self.lock = threading.Lock()  # held while the connection is busy; other users take it too
+        # Held while the connection is busy; other users take it too (re-entrant: the bulk writer holds
+        # it around checks that take it again for a lookup).
+        self.lock = threading.RLock()
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="manyi-bulk-writer", daemon=True)
@@ -242,13 +244,24 @@ class Sink:
             except BaseException as error:  # noqa: BLE001 - handed to the caller's thread in close()
                 self._error = error
 
-    def put(self, columns: Columns, memo: Memo | None = None) -> None:
-        """Queue a table's rows (waits while two batches are already queued)."""
+    def encode(self, columns: Columns, memo: Memo | None = None) -> Callable[[], None] | None:
+        """A table's rows turned into what the database is sent (pure computation, no I/O), as a
+        job for submit(); None when there are no rows."""
+        flat, count = columns.finished(postgres=self.postgres, memo=memo)
+        if not count:
+            return None
+        return lambda: self._write(columns.table.name, columns.names, flat, count)
+
+    def submit(self, job: Callable[[], None] | None) -> None:
+        """Queue an encoded job (waits while two are already queued)."""
         if self._error is not None:
             self.close()
-        flat, count = columns.finished(postgres=self.postgres, memo=memo)
-        if count:
-            self._jobs.put(lambda: self._write(columns.table.name, columns.names, flat, count))
+        if job is not None:
+            self._jobs.put(job)
+
+    def put(self, columns: Columns, memo: Memo | None = None) -> None:
+        """Encode and queue a table's rows."""
+        self.submit(self.encode(columns, memo))
 
     def _write(self, table: str, columns: Sequence[str], data: list[Any] | bytes, count: int) -> None:
         names = ", ".join(columns)
