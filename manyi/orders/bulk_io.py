@@ -259,10 +259,6 @@ class Sink:
         if job is not None:
             self._jobs.put(job)
 
-    def put(self, columns: Columns, memo: Memo | None = None) -> None:
-        """Encode and queue a table's rows."""
-        self.submit(self.encode(columns, memo))
-
     def _write(self, table: str, columns: Sequence[str], data: list[Any] | bytes, count: int) -> None:
         names = ", ".join(columns)
         width = len(columns)
