@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import typer
@@ -99,13 +99,79 @@ def load_year(
     path: Path = typer.Argument(..., help="YAML or CSV file (see docs/calendar-year-file.md)"),
 ) -> None:
     """Load a year's holidays and make-up working days from the State Council notice."""
-    from manyi.sla.service import recompute_provisional_clocks
+    from manyi.sla.recompute import calendar_year_load_flow
 
+    text = service.read_schedule_file(path)
     with unit_of_work() as session:
-        count = service.load_year(session, year=year, path=path)
-        recomputed = recompute_provisional_clocks(session)
+        loaded = calendar_year_load_flow(session, year=year, text=text, filename=path.name)
+    verb = "replaced" if loaded.replaced else "loaded"
     console.print(
-        f"{year}: loaded {count} days; {recomputed} provisional SLA clocks recomputed", highlight=False
+        f"{year}: {verb} {loaded.days} days ({len(loaded.changed_days)} dates changed); "
+        f"{loaded.recomputed.checked} open SLA clocks recomputed, {loaded.recomputed.moved} deadlines moved",
+        highlight=False,
+    )
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"DATE: expected YYYY-MM-DD, got {value!r}")
+        raise
+
+
+@cli_app.command("override")
+@cli_errors
+def override(
+    calendar: str = typer.Argument(..., help="Calendar name, e.g. office"),
+    day: str = typer.Argument(..., help="The date, YYYY-MM-DD"),
+    working: bool = typer.Option(..., "--working/--closed", help="Open that day, or closed"),
+    hours: str = typer.Option("", "--hours", help='e.g. "09:00-12:00, 13:30-18:00"; default: usual hours'),
+    reason: str = typer.Option("", "--reason", help="e.g. 台风停工"),
+    replace: bool = typer.Option(False, "--replace", help="Replace the date's existing special date"),
+) -> None:
+    """Make one date of a calendar a working day or a day off; open deadlines it moves are recomputed."""
+    from manyi.sla.recompute import calendar_override_flow
+
+    when = _day(day)
+    with unit_of_work() as session:
+        saved = calendar_override_flow(
+            session,
+            calendar_name=calendar,
+            day=when,
+            working=working,
+            intervals=service.parse_hours(hours),
+            reason=reason.strip(),
+            replace=replace,
+        )
+        described = service.describe_override(saved.override)
+    if not saved.changed:
+        console.print(f"{calendar} {when}: already {described}; nothing changed", highlight=False)
+        return
+    verb = "replaced" if saved.replaced else "set"
+    console.print(
+        f"{calendar} {when}: {verb} to {described}; {saved.recomputed.checked} open SLA clocks recomputed, "
+        f"{saved.recomputed.moved} deadlines moved",
+        highlight=False,
+    )
+
+
+@cli_app.command("remove-override")
+@cli_errors
+def remove_override(
+    calendar: str = typer.Argument(..., help="Calendar name, e.g. office"),
+    day: str = typer.Argument(..., help="The date, YYYY-MM-DD"),
+) -> None:
+    """Remove a date's special date: the usual rules apply again; open deadlines it moves are recomputed."""
+    from manyi.sla.recompute import calendar_override_remove_flow
+
+    when = _day(day)
+    with unit_of_work() as session:
+        removed = calendar_override_remove_flow(session, calendar_name=calendar, day=when)
+    console.print(
+        f"{calendar} {when}: special date removed; {removed.recomputed.checked} open SLA clocks recomputed, "
+        f"{removed.recomputed.moved} deadlines moved",
+        highlight=False,
     )
 
 

@@ -44,7 +44,12 @@ from manyi.calendars.schemas import (
 )
 from manyi.core.clock import now, zone
 from manyi.core.errors import NotFound
-from manyi.sla.service import recompute_clocks_crossing, recompute_provisional_clocks
+from manyi.sla.recompute import (
+    calendar_override_flow,
+    calendar_override_remove_flow,
+    calendar_year_load_flow,
+    override_state,
+)
 
 BASE = "/api/v1/calendars"
 router = APIRouter(prefix=BASE, tags=[TAG], responses=ERRORS)
@@ -131,10 +136,11 @@ def _schedule_days(c: Ctx, year: int) -> YearScheduleDays:
     "/schedule/{year}",
     summary="Load a year's holiday schedule / 录入某年节假日安排",
     description="The State Council notice as a YAML (`application/yaml`) or CSV (`text/csv`) body, in the "
-    "format of docs/calendar-year-file.md; replaces the year. Provisional SLA clocks (computed on weekdays "
-    "only) are recomputed, or, when the year is reloaded, the open clocks crossing it; `recomputedClocks` "
-    "counts them. A bad file is refused with 422 naming the "
-    "line or entry, and changes nothing.\n\n录入国务院节假日安排（YAML 或 CSV），并重算临时时限。",
+    "format of docs/calendar-year-file.md; replaces the year. Every open SLA clock the change can move is "
+    "recomputed (those crossing a date whose kind changed and, for a year not loaded before, those computed on "
+    "weekdays only): `recomputedClocks` counts the clocks looked at, `movedDeadlines` the due instants that "
+    "moved, each recorded in its order's history. A bad file is refused with 422 naming the line or entry, "
+    "and changes nothing.\n\n录入国务院节假日安排（YAML 或 CSV），并重算受影响的在途工单时限。",
     response_model=ScheduleLoaded,
     openapi_extra={
         "requestBody": {
@@ -160,13 +166,9 @@ def _load_schedule(c: Ctx, year: int, raw: bytes, filename: str) -> JSONResponse
     except UnicodeDecodeError as exc:
         raise ApiError(422, f"body: expected UTF-8 text ({exc.reason} at byte {exc.start})") from None
     before = _year_schedule(c, year).model_dump(by_alias=True)
-    service.load_year_text(c.session, year=year, text=text, filename=filename)
-    if before["loaded"]:  # a correction: deadlines computed on the old data move
-        recomputed = recompute_clocks_crossing(
-            c.session, first_day=date(year, 1, 1), last_day=date(year, 12, 31)
-        )
-    else:  # a new year: what was computed on weekdays only is recomputed
-        recomputed = recompute_provisional_clocks(c.session)
+    loaded = calendar_year_load_flow(
+        c.session, year=year, text=text, filename=filename, actor_id=c.principal.user_id
+    )
     after = _year_schedule(c, year)
     c.session.commit()
     audit(
@@ -175,9 +177,17 @@ def _load_schedule(c: Ctx, year: int, raw: bytes, filename: str) -> JSONResponse
         resource=f"calendarSchedule/{year}",
         before=before,
         after=after.model_dump(by_alias=True),
-        recomputed_clocks=recomputed,
+        changed_days=sorted(d.isoformat() for d in loaded.changed_days),
+        recomputed_clocks=loaded.recomputed.checked,
+        moved_deadlines=loaded.recomputed.moved,
     )
-    return reply(ScheduleLoaded(**after.model_dump(), recomputed_clocks=recomputed).model_dump(by_alias=True))
+    out = ScheduleLoaded(
+        **after.model_dump(),
+        changed_days=len(loaded.changed_days),
+        recomputed_clocks=loaded.recomputed.checked,
+        moved_deadlines=loaded.recomputed.moved,
+    )
+    return reply(out.model_dump(by_alias=True))
 
 
 @router.get(
@@ -247,13 +257,24 @@ def _override_day(value: str) -> date:
         raise ApiError(400, f"date: expected YYYY-MM-DD, got {value!r}", field="date") from None
 
 
+def _override_out(state: dict[str, Any] | None, when: date) -> OverrideOut | None:
+    if state is None:
+        return None
+    hours = hours_out(state["intervals"]) if state["intervals"] else None
+    return OverrideOut(date=when.isoformat(), working=state["working"], hours=hours, reason=state["reason"])
+
+
 @router.put(
     "/{name}/overrides/{day}",
     summary="Set a date's override / 设置特殊日期",
     description="Make one date of this calendar closed (`working: false`) or open (`working: true`, with "
-    "`hours` or the calendar's usual hours); wins over the weekly hours and the national schedule. Open "
-    "clocks on this calendar that cross the date are recomputed (`recomputedClocks`). `If-Match` with the "
-    "calendar's ETag refuses a stale change.\n\n设置某日停工或上班（如台风停工、临时加班），并重算相关时限。",
+    "`hours` or the calendar's usual hours); wins over the weekly hours and the national schedule. A date "
+    "that already has a different override is refused (409 `override_exists`, naming it) unless "
+    "`replace=true`; the response then carries the `previous` override, and the audit log both. The same "
+    "override again changes nothing. Every open clock on this calendar the date can move is recomputed: "
+    "`recomputedClocks` counts the clocks looked at, `movedDeadlines` the due instants that moved, each "
+    "recorded in its order's history. `If-Match` with the calendar's ETag refuses a stale change.\n\n"
+    "设置某日停工或上班（如台风停工、临时加班）；已有特殊日期时须 replace=true 才会替换；并重算受影响的时限。",
     response_model=OverrideWritten,
     dependencies=JSON_BODY,
 )
@@ -263,38 +284,56 @@ def put_override(
     body: Annotated[OverrideInput, Body()],
     c: Annotated[Ctx, Depends(ctx)],
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    replace: Annotated[
+        bool, Query(description="replace the date's existing override (otherwise 409)")
+    ] = False,
 ) -> JSONResponse:
     c.require("config:write")
     when = _override_day(day)
     row = _calendar(c, name)
     check_if_match(if_match, version_etag(row.version), f"calendar {name}")
-    override = service.set_override(
+    saved = calendar_override_flow(
         c.session,
         calendar_name=name,
         day=when,
         working=body.working,
         intervals=list(intervals_in(body.hours)) if body.hours else None,
         reason=body.reason,
+        replace=replace,
+        actor_id=c.principal.user_id,
     )
-    recomputed = recompute_clocks_crossing(c.session, first_day=when, last_day=when, calendar_name=name)
+    override = saved.override
+    previous = _override_out(saved.before, when) if saved.replaced else None
     out = OverrideWritten(
         calendar=name,
         date=when.isoformat(),
         working=override.working,
         hours=hours_out(override.intervals) if override.intervals else None,
         reason=override.reason,
-        recomputed_clocks=recomputed,
+        replaced=saved.replaced,
+        previous=previous,
+        recomputed_clocks=saved.recomputed.checked,
+        moved_deadlines=saved.recomputed.moved,
     ).model_dump(by_alias=True)
     c.session.commit()
-    audit(c, action="set_override", resource=f"calendar/{name}/overrides/{when}", after=out)
+    if saved.changed:
+        audit(
+            c,
+            action="replace_override" if saved.replaced else "set_override",
+            resource=f"calendar/{name}/overrides/{when}",
+            before=saved.before,
+            after=override_state(override),
+            recomputed_clocks=saved.recomputed.checked,
+            moved_deadlines=saved.recomputed.moved,
+        )
     return reply(out, etag=version_etag(row.version))
 
 
 @router.delete(
     "/{name}/overrides/{day}",
     summary="Remove a date's override / 取消特殊日期",
-    description="The date follows the weekly hours and national schedule again; affected open clocks are "
-    "recomputed.\n\n取消特殊日期设置，并重算相关时限。",
+    description="The date follows the weekly hours and national schedule again; the open clocks it can move "
+    "are recomputed, as for setting one.\n\n取消特殊日期设置，并重算受影响的时限。",
     response_model=OverrideWritten,
 )
 def delete_override(
@@ -307,16 +346,19 @@ def delete_override(
     when = _override_day(day)
     row = _calendar(c, name)
     check_if_match(if_match, version_etag(row.version), f"calendar {name}")
-    before = [
-        {"working": o.working, "intervals": o.intervals, "reason": o.reason}
-        for o in service.overrides_in(c.session, calendar_name=name, year=when.year)
-        if o.day == when
-    ]
-    service.delete_override(c.session, calendar_name=name, day=when)
-    recomputed = recompute_clocks_crossing(c.session, first_day=when, last_day=when, calendar_name=name)
+    removed = calendar_override_remove_flow(
+        c.session, calendar_name=name, day=when, actor_id=c.principal.user_id
+    )
     resource = f"calendar/{name}/overrides/{when}"
     c.session.commit()
-    audit(c, action="delete_override", resource=resource, before=before[0] if before else None)
+    audit(
+        c,
+        action="delete_override",
+        resource=resource,
+        before=removed.before,
+        recomputed_clocks=removed.recomputed.checked,
+        moved_deadlines=removed.recomputed.moved,
+    )
     out = OverrideWritten(
         calendar=name,
         date=when.isoformat(),
@@ -324,7 +366,9 @@ def delete_override(
         hours=None,
         reason="",
         deleted=True,
-        recomputed_clocks=recomputed,
+        previous=_override_out(removed.before, when),
+        recomputed_clocks=removed.recomputed.checked,
+        moved_deadlines=removed.recomputed.moved,
     )
     return reply(out.model_dump(by_alias=True), etag=version_etag(row.version))
 

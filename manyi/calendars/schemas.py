@@ -89,11 +89,16 @@ class CalendarDetail(CalendarOut):
 class OverrideWritten(OverrideOut):
     calendar: str
     deleted: bool = False
-    recomputed_clocks: int = Field(description="open SLA clocks on this calendar recomputed")
+    replaced: bool = Field(False, description="true: a different override of this date was replaced")
+    previous: OverrideOut | None = Field(None, description="the override replaced or removed")
+    recomputed_clocks: int = Field(description="open SLA clocks on this calendar the change could move")
+    moved_deadlines: int = Field(0, description="due instants that moved (each in its order's history)")
 
 
 class ScheduleLoaded(YearSchedule):
-    recomputed_clocks: int = Field(description="SLA clocks recomputed with the new data")
+    changed_days: int = Field(0, description="dates whose kind changed (holiday, 调休 working day, neither)")
+    recomputed_clocks: int = Field(description="open SLA clocks the change could move")
+    moved_deadlines: int = Field(0, description="due instants that moved (each in its order's history)")
 
 
 class DeadlineOut(Out):

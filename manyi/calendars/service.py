@@ -31,6 +31,7 @@ OFFICE_HOURS: tuple[Interval, ...] = ((9 * 60, 12 * 60), (13 * 60 + 30, 18 * 60)
 # A calendar's name is its id in URLs (/api/v1/calendars/{name}); "schedule" is the national one's.
 _NAME = re.compile(r"[^\s\x00-\x1f\x7f/?#%\\]{1,64}")
 RESERVED_NAMES = frozenset({"schedule"})
+_HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 
 
 def _load_calendar(name: str) -> Callable[[Session], WorkingCalendar]:
@@ -152,11 +153,19 @@ def seed_calendars(session: Session) -> None:
         create_calendar(session, name="24x7", kind="always", description="7×24 call centre")
 
 
-def load_year(session: Session, *, year: int, path: Path) -> int:
-    """Load (or replace) a year's official schedule from a YAML/CSV file; return days loaded."""
+def read_schedule_file(path: Path) -> str:
+    """The text of a year's schedule file (YAML or CSV, UTF-8)."""
     if not path.exists():
         raise ValidationFailed(f"{path}: file not found")
-    return load_year_text(session, year=year, text=path.read_text(encoding="utf-8"), filename=path.name)
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed(f"{path}: expected UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def load_year(session: Session, *, year: int, path: Path) -> int:
+    """Load (or replace) a year's official schedule from a YAML/CSV file; return days loaded."""
+    return load_year_text(session, year=year, text=read_schedule_file(path), filename=path.name)
 
 
 def load_year_text(session: Session, *, year: int, text: str, filename: str) -> int:
@@ -174,6 +183,42 @@ def load_year_text(session: Session, *, year: int, text: str, filename: str) -> 
     return len(days)
 
 
+class OverrideExists(Conflict):
+    """A date already has a different override: replacing it must be asked for explicitly."""
+
+    code = "override_exists"
+
+    def __init__(self, row: CalendarOverride) -> None:
+        super().__init__(
+            f"date: calendar {row.calendar_name!r} already has a special date on {row.day.isoformat()} "
+            f"({describe_override(row)}); replace it explicitly (replace=true) or remove it first",
+            field="date",
+        )
+        self.existing = row
+
+
+def describe_override(row: CalendarOverride) -> str:
+    """An override in one line of English, for messages and logs: working 10:00-11:00 (调休)."""
+    if not row.working:
+        text = "closed"
+    elif row.intervals:
+        text = "working " + ", ".join(
+            f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for a, b in row.intervals
+        )
+    else:
+        text = "working, usual hours"
+    return f"{text} ({row.reason})" if row.reason else text
+
+
+def override_on(session: Session, *, calendar_name: str, day: date) -> CalendarOverride | None:
+    """The override of one date of one calendar, if any."""
+    return session.scalars(
+        select(CalendarOverride).where(
+            CalendarOverride.calendar_name == calendar_name, CalendarOverride.day == day
+        )
+    ).one_or_none()
+
+
 def set_override(
     session: Session,
     *,
@@ -182,38 +227,59 @@ def set_override(
     working: bool,
     intervals: list[Interval] | None = None,
     reason: str = "",
-) -> CalendarOverride:
-    """Make one date of one calendar working (optionally with given hours) or closed."""
+    replace: bool = False,
+) -> tuple[CalendarOverride, bool]:
+    """Make one date of one calendar working (optionally with given hours) or closed; return the
+    override and whether anything changed. The same override again changes nothing; a different one
+    on a date that has one raises OverrideExists unless replace is True."""
     calendar = _existing(session, calendar_name)
     _check_year(day.year, field="date")
     if intervals and not working:
         raise ValidationFailed("hours: a closed day has no working hours; leave hours out", field="hours")
     if intervals:
         WorkingCalendar(CalendarSpec(name=calendar_name, weekly={0: tuple(intervals)}))  # validates
-    row = session.scalars(
-        select(CalendarOverride).where(
-            CalendarOverride.calendar_name == calendar_name, CalendarOverride.day == day
-        )
-    ).one_or_none()
-    if row is None:
+    stored = [list(i) for i in intervals] if intervals else None
+    row = override_on(session, calendar_name=calendar_name, day=day)
+    if row is not None:
+        if (row.working, row.intervals, row.reason) == (working, stored, reason):
+            return row, False
+        if not replace:
+            raise OverrideExists(row)
+    else:
         row = CalendarOverride(calendar_name=calendar_name, day=day)
         session.add(row)
     row.working = working
-    row.intervals = [list(i) for i in intervals] if intervals else None
+    row.intervals = stored
     row.reason = reason
     calendar.version += 1
     session.flush()
-    return row
+    log.info(
+        "calendar_override_set", calendar=calendar_name, day=day.isoformat(), override=describe_override(row)
+    )
+    return row, True
+
+
+def parse_hours(text: str) -> list[Interval] | None:
+    """Working hours typed as "09:00-12:00, 13:30-18:00" (a full-width comma too) as minute intervals;
+    empty text is None (the calendar's usual hours). Order and overlaps are checked by set_override."""
+    out: list[Interval] = []
+    for part in [x.strip() for x in text.replace("，", ",").split(",") if x.strip()]:
+        match = _HOURS.match(part)
+        if not match:
+            raise ValidationFailed(
+                f"hours: expected HH:MM-HH:MM intervals separated by commas, e.g. 09:00-12:00, 13:30-18:00; "
+                f"got {part!r}",
+                field="hours",
+            )
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        out.append((h1 * 60 + m1, h2 * 60 + m2))
+    return out or None
 
 
 def delete_override(session: Session, *, calendar_name: str, day: date) -> None:
     """Remove the admin's decision for one date: the calendar's normal rules apply again."""
     calendar = _existing(session, calendar_name)
-    row = session.scalars(
-        select(CalendarOverride).where(
-            CalendarOverride.calendar_name == calendar_name, CalendarOverride.day == day
-        )
-    ).one_or_none()
+    row = override_on(session, calendar_name=calendar_name, day=day)
     if row is None:
         raise NotFound(f"calendar {calendar_name!r} has no override on {day.isoformat()}")
     session.delete(row)

@@ -1,11 +1,11 @@
 """/admin/calendars: per calendar, a year of the national schedule (public holidays, 调休 make-up
-working days) and this calendar's overrides; add or remove an override (open SLA clocks crossing the
-date are recomputed, as the REST API does); load a year's schedule file when it is missing."""
+working days) and this calendar's overrides; add, replace (only when asked to) or remove an override;
+load a year's schedule file. Each change goes through the same flow as the REST API and the CLI
+(manyi.sla.recompute), which moves the open deadlines it reaches and records each move."""
 
 from __future__ import annotations
 
 import calendar as monthly
-import re
 from datetime import date
 from typing import Annotated, Any
 
@@ -15,17 +15,21 @@ from sqlalchemy import select
 
 from manyi.calendars import service
 from manyi.calendars.arithmetic import INDEX_FIRST_YEAR, INDEX_LAST_YEAR, Interval
-from manyi.calendars.models import Calendar
+from manyi.calendars.models import Calendar, CalendarOverride
+from manyi.calendars.service import OverrideExists
 from manyi.console.admin_common import can_change, can_view, changed, errors_of
 from manyi.console.deps import Page, page
 from manyi.core.clock import now, zone
 from manyi.core.errors import ManyiError, NotFound
 from manyi.core.settings import get_settings
-from manyi.sla.service import recompute_clocks_crossing, recompute_provisional_clocks
+from manyi.sla.recompute import (
+    calendar_override_flow,
+    calendar_override_remove_flow,
+    calendar_year_load_flow,
+)
 
 router = APIRouter(prefix="/admin/calendars", include_in_schema=False)
 Text = Annotated[str, Form()]
-HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -99,7 +103,15 @@ def _year_page(
         months=_months(year, marks),
         weekdays=[p.gettext(w) for w in WEEKDAY_NAMES],
         errors=errors or {},
-        form=form or {"day": "", "working": "1", "hours": "", "reason": "", "upload_year": str(upcoming)},
+        form=form
+        or {
+            "day": "",
+            "working": "1",
+            "hours": "",
+            "reason": "",
+            "replace": "",
+            "upload_year": str(upcoming),
+        },
         editable=p.can("config:write"),
     )
 
@@ -116,15 +128,21 @@ def show_calendar(
 
 def _intervals(p: Page, text: str, errors: dict[str, str]) -> list[Interval] | None:
     """ "09:00-12:00, 13:30-18:00" as minute intervals; empty means the calendar's usual hours."""
-    out: list[Interval] = []
-    for part in [x.strip() for x in text.replace("，", ",").split(",") if x.strip()]:
-        match = HOURS.match(part)
-        if not match:
-            errors["hours"] = p.gettext("Enter hours as 09:00-12:00, 13:30-18:00.")
-            return None
-        h1, m1, h2, m2 = (int(g) for g in match.groups())
-        out.append((h1 * 60 + m1, h2 * 60 + m2))
-    return out or None
+    try:
+        return service.parse_hours(text)
+    except ManyiError:
+        errors["hours"] = p.gettext("Enter hours as 09:00-12:00, 13:30-18:00.")
+        return None
+
+
+def _described(p: Page, row: CalendarOverride) -> str:
+    """An override in the page's language: its kind, hours and reason."""
+    if not row.working:
+        text = p.gettext("Day off")
+    else:
+        hours = _hours_text(row.intervals) if row.intervals else p.gettext("Usual hours")
+        text = f"{p.gettext('Working day')} {hours}"
+    return f"{text} · {row.reason}" if row.reason else text
 
 
 @router.post("/{name}/overrides")
@@ -135,6 +153,7 @@ def add_override(
     working: Text = "1",
     hours: Text = "",
     reason: Text = "",
+    replace: Text = "",
 ) -> Response:
     can_change(p)
     row = _calendar(p, name)
@@ -143,6 +162,7 @@ def add_override(
         "working": working,
         "hours": hours,
         "reason": reason,
+        "replace": replace,
         "upload_year": str(this_year() + 1),
     }
     errors: dict[str, str] = {}
@@ -160,28 +180,51 @@ def add_override(
     if errors or when is None:
         return _year_page(p, row, this_year(), errors, form)
     try:
-        service.set_override(
+        saved = calendar_override_flow(
             p.session,
             calendar_name=name,
             day=when,
             working=is_working,
             intervals=intervals,
             reason=reason.strip(),
+            replace=replace == "1",
+            actor_id=p.principal.user_id,
         )
-        # The REST API's rule: deadlines of open clocks on this calendar that cross the date move now.
-        recomputed = recompute_clocks_crossing(p.session, first_day=when, last_day=when, calendar_name=name)
+    except OverrideExists as exc:
+        # A second override of a date replaces the first only when the admin says so.
+        message = p.gettext(
+            "%(date)s already has a special date (%(what)s). Tick “Replace the existing special date” "
+            "and save again to replace it."
+        ) % {"date": when.isoformat(), "what": _described(p, exc.existing)}
+        p.session.rollback()
+        return _year_page(p, _calendar(p, name), when.year, {"day": message}, form)
     except ManyiError as exc:
         errors = errors_of(p, exc, {"date": "day", "hours": "hours"}, "hours")
         return _year_page(p, _calendar(p, name), this_year(), errors, form)
+    if not saved.changed:
+        message = p.gettext("This special date was already set so; nothing changed.")
+        return p.redirect(f"/admin/calendars/{name}?year={when.year}", flash=message)
     changed(
         p,
-        "set_override",
+        "replace_override" if saved.replaced else "set_override",
         f"calendar/{name}/overrides/{when}",
+        before=saved.before,
         working=is_working,
-        recomputed_clocks=recomputed,
+        intervals=saved.override.intervals,
+        reason=saved.override.reason,
+        recomputed_clocks=saved.recomputed.checked,
+        moved_deadlines=saved.recomputed.moved,
     )
-    message = p.gettext("Special date saved; %(n)s open SLA clocks were recomputed.") % {"n": recomputed}
-    return p.redirect(f"/admin/calendars/{name}?year={when.year}", flash=message)
+    counts = {"n": saved.recomputed.checked, "moved": saved.recomputed.moved}
+    if saved.replaced:
+        message = p.gettext(
+            "Special date replaced; %(n)s open SLA clocks were recomputed, %(moved)s deadlines moved."
+        )
+    else:
+        message = p.gettext(
+            "Special date saved; %(n)s open SLA clocks were recomputed, %(moved)s deadlines moved."
+        )
+    return p.redirect(f"/admin/calendars/{name}?year={when.year}", flash=message % counts)
 
 
 @router.post("/{name}/overrides/{day}/delete")
@@ -192,10 +235,20 @@ def remove_override(p: Annotated[Page, Depends(page)], name: str, day: str) -> R
         when = date.fromisoformat(day)
     except ValueError:
         raise NotFound(p.gettext("No such special date.")) from None
-    service.delete_override(p.session, calendar_name=name, day=when)
-    recomputed = recompute_clocks_crossing(p.session, first_day=when, last_day=when, calendar_name=name)
-    changed(p, "delete_override", f"calendar/{name}/overrides/{when}", recomputed_clocks=recomputed)
-    message = p.gettext("Special date removed; %(n)s open SLA clocks were recomputed.") % {"n": recomputed}
+    removed = calendar_override_remove_flow(
+        p.session, calendar_name=name, day=when, actor_id=p.principal.user_id
+    )
+    changed(
+        p,
+        "delete_override",
+        f"calendar/{name}/overrides/{when}",
+        before=removed.before,
+        recomputed_clocks=removed.recomputed.checked,
+        moved_deadlines=removed.recomputed.moved,
+    )
+    message = p.gettext(
+        "Special date removed; %(n)s open SLA clocks were recomputed, %(moved)s deadlines moved."
+    ) % {"n": removed.recomputed.checked, "moved": removed.recomputed.moved}
     return p.redirect(f"/admin/calendars/{name}?year={when.year}", flash=message)
 
 
@@ -209,7 +262,7 @@ def upload_schedule(
     """The State Council's notice for a year, in the `manyi calendar load-year` file format."""
     can_change(p)
     row = _calendar(p, name)
-    form = {"day": "", "working": "1", "hours": "", "reason": "", "upload_year": upload_year}
+    form = {"day": "", "working": "1", "hours": "", "reason": "", "replace": "", "upload_year": upload_year}
     shown = this_year()
     if not upload_year.isdigit() or not INDEX_FIRST_YEAR <= int(upload_year) <= INDEX_LAST_YEAR:
         error = p.gettext("Enter a year from %(first)s to %(last)s.") % {
@@ -224,24 +277,30 @@ def upload_schedule(
         text = file.file.read(1_000_000).decode("utf-8-sig")
     except UnicodeDecodeError:
         return _year_page(p, row, shown, {"file": p.gettext("The file is not UTF-8 text.")}, form)
-    loaded_before = service.check_year(p.session, year=year).loaded
     try:
-        days = service.load_year_text(p.session, year=year, text=text, filename=file.filename)
+        loaded = calendar_year_load_flow(
+            p.session, year=year, text=text, filename=file.filename, actor_id=p.principal.user_id
+        )
     except ManyiError as exc:
         # The parser's message names the line or entry ("CSV line 4 kind: …"); nothing was loaded.
         return _year_page(p, _calendar(p, name), shown, errors_of(p, exc, {}, "file"), form)
-    if loaded_before:  # a correction: deadlines computed on the old data move
-        recomputed = recompute_clocks_crossing(
-            p.session, first_day=date(year, 1, 1), last_day=date(year, 12, 31)
-        )
-    else:  # a new year: what was computed on weekdays only is recomputed
-        recomputed = recompute_provisional_clocks(p.session)
-    changed(p, "load_schedule", f"calendarSchedule/{year}", days=days, recomputed_clocks=recomputed)
+    changed(
+        p,
+        "load_schedule",
+        f"calendarSchedule/{year}",
+        days=loaded.days,
+        replaced=loaded.replaced,
+        changed_days=sorted(d.isoformat() for d in loaded.changed_days),
+        recomputed_clocks=loaded.recomputed.checked,
+        moved_deadlines=loaded.recomputed.moved,
+    )
     message = p.gettext(
-        "The %(year)s schedule is loaded (%(days)s days); %(n)s open SLA clocks were recomputed."
+        "The %(year)s schedule is loaded (%(days)s days); %(n)s open SLA clocks were recomputed, "
+        "%(moved)s deadlines moved."
     ) % {
         "year": year,
-        "days": days,
-        "n": recomputed,
+        "days": loaded.days,
+        "n": loaded.recomputed.checked,
+        "moved": loaded.recomputed.moved,
     }
     return p.redirect(f"/admin/calendars/{name}?year={year}", flash=message)

@@ -62,6 +62,7 @@ EVENT_LABELS = {
     "sla_breach": "SLA breached",
     "sla_escalation": "SLA escalated",
     "sla_reopened": "SLA clock restarted",
+    "sla_recomputed": "SLA deadline recomputed",
     "sla.warning": "Warning sent",
     "sla.breach": "Breach notice sent",
     "sla.escalation": "Escalation sent",
@@ -81,6 +82,7 @@ FIELD_LABELS = {
     "severity": "Severity",
     "deleted_at": "Deleted",
     "related": "Related order",
+    "due_at": "Due",
 }
 
 
@@ -194,7 +196,7 @@ class Describe:
             return self.team(value)
         if name in ("assignee_id", "owner_id"):
             return self.user(value)
-        if name in ("appointment_at", "deleted_at"):
+        if name in ("appointment_at", "deleted_at", "due_at"):
             return _when(value)
         return str(value)
 
@@ -209,7 +211,28 @@ class Describe:
         if not isinstance(detail, dict):
             return note or ""
         clock = self._t("clock", detail.get("clock"))
-        return f"{clock} · {self.p.gettext('due')} {_when(detail.get('due_at'))}"
+        if "change" in detail:  # sla_recomputed: the due instant is in the changes, the cause here
+            return f"{clock} · {self.recompute_cause(detail)}"
+        due = self.p.gettext("due")
+        return f"{clock} · {due} {_when(detail.get('due_at'))}"
+
+    def recompute_cause(self, detail: dict[str, Any]) -> str:
+        """Why a recompute moved a deadline (manyi.sla.recompute), in the page's language."""
+        values = {key: str(detail.get(key, "")) for key in ("calendar", "date", "year", "policy")}
+        change = detail.get("change")
+        if change == "override":
+            text = self.p.gettext("calendar %(calendar)s: special date %(date)s set")
+        elif change == "override_replaced":
+            text = self.p.gettext("calendar %(calendar)s: special date %(date)s replaced")
+        elif change == "override_removed":
+            text = self.p.gettext("calendar %(calendar)s: special date %(date)s removed")
+        elif change == "schedule":
+            text = self.p.gettext("national holiday schedule for %(year)s loaded")
+        elif change == "policy":
+            text = self.p.gettext("SLA policy %(policy)s changed")
+        else:
+            return str(change)
+        return text % values
 
 
 def order_context(p: Page, order: WorkOrder, *, values: dict[str, str] | None = None) -> dict[str, Any]:

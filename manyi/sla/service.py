@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from manyi.calendars.arithmetic import WorkingCalendar
@@ -13,33 +16,15 @@ from manyi.calendars.service import get_calendar
 from manyi.core.clock import ensure_aware, now
 from manyi.core.errors import ValidationFailed
 from manyi.core.fastsql import FastInsert
-from manyi.orders.history import record_event
+from manyi.orders.history import EVENT_INSERT, event_row, record_event
 from manyi.orders.lifecycle import PAUSED, TERMINAL
 from manyi.orders.models import WorkOrder
+from manyi.sla.deadlines import carry_past_pause, finished_pauses, plan, replay
 from manyi.sla.models import SlaClock, SlaPolicy, SlaTarget
 from manyi.sla.policies import OrderLike, PolicyData, TargetData, calendar_for, choose_policy
 from manyi.sla.rules import clock_met
 
-WORKING_UNITS = ("working_hours", "working_days")
-
-
-def _budget(cal: WorkingCalendar, start: datetime, due: datetime, unit: str) -> int:
-    if unit in WORKING_UNITS:
-        return cal.working_seconds_between(start, due)
-    return int((due - start).total_seconds())
-
-
-def _advance(cal: WorkingCalendar, start: datetime, seconds: float, unit: str) -> tuple[datetime, bool]:
-    if unit in WORKING_UNITS:
-        d = cal.add_working_seconds(start, max(0.0, seconds))
-        return d.due_at, d.provisional
-    return start + timedelta(seconds=max(0.0, seconds)), False
-
-
-def _consumed(cal: WorkingCalendar, clock: SlaClock, until: datetime) -> int:
-    """Limit time used up from the clock's start to until, pauses excluded."""
-    remaining = _budget(cal, until, clock.due_at, clock.unit)
-    return clock.budget_seconds - remaining
+RECOMPUTED = "sla_recomputed"  # the history action of a due instant a recompute moved
 
 
 def _schedule(clock: SlaClock) -> None:
@@ -58,9 +43,7 @@ def _plan_clock(
     *, policy: PolicyData, target: TargetData, cal: WorkingCalendar, at: datetime
 ) -> dict[str, Any]:
     """The row of a new running clock (plain values: orders are created far more often than read)."""
-    deadline = cal.add(at, target.amount, target.unit)
-    budget = _budget(cal, at, deadline.due_at, target.unit)
-    warn_at, _ = _advance(cal, at, budget * policy.warning_share, target.unit)
+    times = plan(cal, at, target.amount, target.unit, policy.warning_share)
     return {
         "kind": target.kind,
         "policy_id": policy.id,
@@ -70,11 +53,11 @@ def _plan_clock(
         "warning_share": policy.warning_share,
         "state": "running",
         "started_at": at,
-        "budget_seconds": budget,
-        "due_at": deadline.due_at,
-        "warn_at": warn_at,
-        "next_check_at": warn_at,  # the first thing the worker does for it: warn
-        "provisional": deadline.provisional,
+        "budget_seconds": times.budget_seconds,
+        "due_at": times.due_at,
+        "warn_at": times.warn_at,
+        "next_check_at": times.warn_at,  # the first thing the worker does for it: warn
+        "provisional": times.provisional,
         "pauses": [],
         "breached": False,
         "escalation_level": 0,
@@ -119,12 +102,9 @@ def _resume(cal: WorkingCalendar, clock: SlaClock, at: datetime) -> None:
     """Continue from where the clock stopped: the time spent paused does not count."""
     assert clock.paused_at is not None
     paused_from = clock.paused_at
-    consumed = _consumed(cal, clock, paused_from)
-    clock.due_at, provisional = _advance(cal, at, clock.budget_seconds - consumed, clock.unit)
+    clock.due_at, provisional = carry_past_pause(cal, clock.due_at, clock.unit, paused_from, at)
     if clock.warned_at is None:
-        clock.warn_at, _ = _advance(
-            cal, at, clock.budget_seconds * clock.warning_share - consumed, clock.unit
-        )
+        clock.warn_at, _ = carry_past_pause(cal, clock.warn_at, clock.unit, paused_from, at)
     clock.provisional = clock.provisional or provisional
     clock.pauses = [*clock.pauses, [paused_from.isoformat(), at.isoformat()]]
     clock.state, clock.paused_at = "running", None
@@ -180,119 +160,155 @@ def move_clock(
     return False
 
 
+def order_flags(clocks: Iterable[SlaClock]) -> tuple[bool, bool]:
+    """An order's summary of its clocks: (provisional, breached)."""
+    clocks = list(clocks)
+    return any(c.provisional for c in clocks if c.state != "stopped"), any(c.breached for c in clocks)
+
+
 def refresh_order_flags(order: WorkOrder, clocks: list[SlaClock]) -> None:
     """Keep the order's summary of its clocks (for indexed lists) in step with the clocks."""
-    order.sla_provisional = any(c.provisional for c in clocks if c.state != "stopped")
-    order.sla_breached = any(c.breached for c in clocks)
+    order.sla_provisional, order.sla_breached = order_flags(clocks)
 
 
 def _refresh_orders(session: Session, order_ids: set[int]) -> None:
-    for order in session.scalars(select(WorkOrder).where(WorkOrder.id.in_(order_ids))) if order_ids else []:
-        refresh_order_flags(order, order_clocks(session, order_id=order.id))
+    """Bring the flags of these orders in step with their clocks. A plain UPDATE of the orders whose
+    flags differ, as the worker's sweep does: a summary of the clocks is not an edit of the order, so
+    it neither bumps the order's version (an agent's ETag stays valid) nor writes an unchanged row."""
+    if not order_ids:
+        return
+    by_order: dict[int, list[SlaClock]] = {}
+    for clock in session.scalars(select(SlaClock).where(SlaClock.order_id.in_(sorted(order_ids)))):
+        by_order.setdefault(clock.order_id, []).append(clock)
+    stored = session.execute(
+        select(WorkOrder.id, WorkOrder.sla_provisional, WorkOrder.sla_breached).where(
+            WorkOrder.id.in_(sorted(order_ids))
+        )
+    )
+    for order_id, provisional, breached in stored.all():
+        flags = order_flags(by_order.get(order_id, []))
+        if flags != (provisional, breached):
+            session.execute(
+                update(WorkOrder)
+                .where(WorkOrder.id == order_id)
+                .values(sla_provisional=flags[0], sla_breached=flags[1])
+            )
 
 
 def _recompute(
-    session: Session, clock: SlaClock, *, amount: float, unit: str, warning_share: float, at: datetime
-) -> None:
-    """Recompute a clock's deadline from its start, as if it had always had this limit and calendar data."""
-    cal = get_calendar(session, name=clock.calendar_name)
-    fresh = cal.add(clock.started_at, amount, unit)
-    budget = _budget(cal, clock.started_at, fresh.due_at, unit)
-    # Shift the new deadline by the pauses already taken, as the running clock would have.
-    paused = sum(
-        _budget(cal, datetime.fromisoformat(a), datetime.fromisoformat(b), unit) for a, b in clock.pauses
+    cal: WorkingCalendar, clock: SlaClock, *, amount: float, unit: str, warning_share: float, at: datetime
+) -> bool:
+    """Recompute an open clock from its start, as if it had always had this limit and calendar data;
+    write only the values that differ and return whether any did."""
+    times = replay(
+        cal,
+        started_at=clock.started_at,
+        amount=amount,
+        unit=unit,
+        warning_share=warning_share,
+        pauses=finished_pauses(clock.pauses),
     )
-    clock.amount, clock.unit, clock.budget_seconds, clock.warning_share = amount, unit, budget, warning_share
-    if clock.state == "paused" and clock.paused_at is not None:
-        consumed_to_pause = _budget(cal, clock.started_at, clock.paused_at, unit) - paused
-        clock.due_at, provisional = _advance(cal, clock.paused_at, budget - consumed_to_pause, unit)
-    else:
-        clock.due_at, provisional = _advance(cal, clock.started_at, budget + paused, unit)
-    if clock.warned_at is None:
-        clock.warn_at, _ = _advance(cal, clock.started_at, budget * warning_share + paused, unit)
-    clock.provisional = fresh.provisional or provisional
-    if clock.breached and clock.due_at > at:
-        clock.breached, clock.breached_at = False, None
-    _schedule(clock)
+    values: dict[str, Any] = {
+        "amount": amount,
+        "unit": unit,
+        "warning_share": warning_share,
+        "budget_seconds": times.budget_seconds,
+        "due_at": times.due_at,
+        "provisional": times.provisional,
+    }
+    if clock.warned_at is None:  # a warning already sent is not taken back
+        values["warn_at"] = times.warn_at
+    if clock.breached and times.due_at > at:
+        values["breached"], values["breached_at"] = False, None
+    changed = {name: value for name, value in values.items() if getattr(clock, name) != value}
+    for name, value in changed.items():
+        setattr(clock, name, value)
+    if changed:
+        _schedule(clock)
+    return bool(changed)
 
 
-def recompute_policy_clocks(session: Session, *, policy_id: int, at: datetime | None = None) -> int:
+@dataclass(frozen=True)
+class Recomputed:
+    """What a recompute did: clocks looked at, and deadlines that moved (each one a history event)."""
+
+    checked: int
+    moved: int
+
+
+def recompute_clocks(
+    session: Session,
+    *,
+    clocks: list[SlaClock],
+    why: Mapping[str, str],
+    at: datetime | None = None,
+    actor_id: int | None = None,
+    limits: Mapping[int, tuple[float, str, float]] | None = None,
+) -> Recomputed:
+    """Recompute open clocks from their start on today's calendar data, and with `limits` (clock id ->
+    amount, unit, warning share) a policy's new limits. A clock whose instants do not change is not
+    written; every due instant that moves is an event on its order (action sla_recomputed) with the
+    old and new instant, saying why (`why`, e.g. {"change": "override", "calendar": "office", ...})."""
+    at = ensure_aware(at or now(), field="at")
+    calendars: dict[str, WorkingCalendar] = {}
+    events: list[dict[str, Any]] = []
+    written: set[int] = set()
+    for clock in clocks:
+        cal = calendars.get(clock.calendar_name)
+        if cal is None:
+            cal = calendars[clock.calendar_name] = get_calendar(session, name=clock.calendar_name)
+        amount, unit, share = (limits or {}).get(clock.id, (clock.amount, clock.unit, clock.warning_share))
+        before = clock.due_at
+        if not _recompute(cal, clock, amount=amount, unit=unit, warning_share=share, at=at):
+            continue
+        written.add(clock.order_id)
+        if clock.due_at != before:
+            note = json.dumps({"clock": clock.kind, **why}, ensure_ascii=False)
+            changes = {"due_at": (before, clock.due_at)}
+            events.append(
+                event_row(
+                    order_id=clock.order_id,
+                    action=RECOMPUTED,
+                    at=at,
+                    actor_id=actor_id,
+                    changes=changes,
+                    note=note,
+                )
+            )
+    session.flush()
+    if events:
+        EVENT_INSERT.execute(session, events)
+    _refresh_orders(session, written)
+    session.flush()
+    return Recomputed(checked=len(clocks), moved=len(events))
+
+
+def recompute_policy_clocks(
+    session: Session, *, policy_id: int, at: datetime | None = None, actor_id: int | None = None
+) -> int:
     """After a policy's targets changed, recompute its open clocks from their start; return how many."""
     at = ensure_aware(at or now(), field="at")
     policy = session.get(SlaPolicy, policy_id)
     if policy is None:
         raise ValidationFailed(f"policy: unknown SLA policy id {policy_id}", field="policy")
     targets = {t.kind: t for t in session.scalars(select(SlaTarget).where(SlaTarget.policy_id == policy_id))}
-    count = 0
     clocks = list(
         session.scalars(
             select(SlaClock).where(SlaClock.policy_id == policy_id, SlaClock.state.in_(("running", "paused")))
         )
     )
+    kept: list[SlaClock] = []
+    limits: dict[int, tuple[float, str, float]] = {}
     for clock in clocks:
         target = targets.get(clock.kind)
         if target is None:
             clock.state = "stopped"
             _schedule(clock)
             continue
-        _recompute(
-            session, clock, amount=target.amount, unit=target.unit, warning_share=policy.warning_share, at=at
-        )
-        count += 1
-    _refresh_orders(session, {c.order_id for c in clocks})
+        kept.append(clock)
+        limits[clock.id] = (target.amount, target.unit, policy.warning_share)
+    why = {"change": "policy", "policy": policy.name}
+    recompute_clocks(session, clocks=kept, why=why, at=at, actor_id=actor_id, limits=limits)
+    _refresh_orders(session, {c.order_id for c in clocks if c.state == "stopped"})
     session.flush()
-    return count
-
-
-def recompute_provisional_clocks(session: Session, *, at: datetime | None = None) -> int:
-    """Once a year's schedule is loaded, recompute every open clock computed on weekdays only."""
-    at = ensure_aware(at or now(), field="at")
-    clocks = list(
-        session.scalars(
-            select(SlaClock).where(SlaClock.provisional.is_(True), SlaClock.state.in_(("running", "paused")))
-        )
-    )
-    for clock in clocks:
-        _recompute(
-            session, clock, amount=clock.amount, unit=clock.unit, warning_share=clock.warning_share, at=at
-        )
-    _refresh_orders(session, {c.order_id for c in clocks})
-    session.flush()
-    return len(clocks)
-
-
-def recompute_clocks_crossing(
-    session: Session,
-    *,
-    first_day: date,
-    last_day: date,
-    calendar_name: str | None = None,
-    at: datetime | None = None,
-) -> int:
-    """After working time changed on these dates (an override of one calendar, a reloaded national
-    schedule for all), recompute the open clocks that can cross them; return how many."""
-    at = ensure_aware(at or now(), field="at")
-    if calendar_name is not None:
-        zone: Any = get_calendar(session, name=calendar_name).zone
-        margin = timedelta(0)
-    else:  # every calendar, each in its own zone: a day either side covers any offset
-        zone, margin = UTC, timedelta(days=1)
-    begin = datetime.combine(first_day, time(0), zone) - margin
-    end = datetime.combine(last_day + timedelta(days=1), time(0), zone) + margin
-    # A clock started after the dates, or already due before them, does not cross them; a paused
-    # clock's due instant is not final, so it is recomputed whenever it started before their end.
-    query = select(SlaClock).where(
-        SlaClock.state.in_(("running", "paused")),
-        SlaClock.started_at < end,
-        or_(SlaClock.due_at >= begin, SlaClock.state == "paused"),
-    )
-    if calendar_name is not None:
-        query = query.where(SlaClock.calendar_name == calendar_name)
-    clocks = list(session.scalars(query))
-    for clock in clocks:
-        _recompute(
-            session, clock, amount=clock.amount, unit=clock.unit, warning_share=clock.warning_share, at=at
-        )
-    _refresh_orders(session, {c.order_id for c in clocks})
-    session.flush()
-    return len(clocks)
+    return len(kept)

@@ -71,12 +71,17 @@ def test_an_override_moves_the_answer_of_the_add_endpoint(api: Api) -> None:
     assert saturday.status_code == 200, saturday.text
     assert saturday.json()["working"] and saturday.headers["etag"] == '"2"'
     assert due(api, friday, workingHours=2).json()["due"] == "2026-11-21T10:30:00+08:00"
-    short = put(
-        api,
-        "/calendars/office/overrides/2026-11-21",
-        {"working": True, "hours": [{"start": "10:00", "end": "11:00"}]},
-    )
-    assert short.json()["hours"] == [{"start": "10:00", "end": "11:00"}]
+    same = put(api, "/calendars/office/overrides/2026-11-21", {"working": True, "reason": "调休"})
+    assert same.status_code == 200 and not same.json()["replaced"] and same.headers["etag"] == '"2"'
+    one_hour = {"working": True, "hours": [{"start": "10:00", "end": "11:00"}]}
+    refused = put(api, "/calendars/office/overrides/2026-11-21", one_hour)
+    assert refused.status_code == 409 and refused.json()["code"] == "override_exists"
+    assert "working, usual hours (调休)" in refused.json()["message"] and "replace=true" in refused.json()["message"]
+    assert due(api, friday, workingHours=2).json()["due"] == "2026-11-21T10:30:00+08:00"  # unchanged
+    short = put(api, "/calendars/office/overrides/2026-11-21?replace=true", one_hour)
+    assert short.status_code == 200, short.text
+    assert short.json()["hours"] == [{"start": "10:00", "end": "11:00"}] and short.json()["replaced"]
+    assert short.json()["previous"] == {"date": "2026-11-21", "working": True, "hours": None, "reason": "调休"}
     assert due(api, friday, workingHours=2).json()["due"] == "2026-11-23T09:30:00+08:00"
     shown = get(api, "/calendars/office", year=2026).json()["overrides"]
     assert shown == [{"date": "2026-11-21", "working": True, "hours": short.json()["hours"], "reason": ""}]

@@ -261,17 +261,15 @@ def test_an_order_reaching_into_an_unknown_year_is_recorded_provisional(
 def test_provisional_clocks_are_recomputed_when_the_year_is_loaded(
     session: Session, operator: Operator, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    from manyi.calendars.service import load_year
-    from manyi.sla.service import recompute_provisional_clocks
+    from manyi.sla.recompute import calendar_year_load_flow
 
     order = fault(session, operator, at=datetime(2026, 12, 31, 17, 0, tzinfo=CST))
     assert clocks(session, order)["first_contact"].due_at == datetime(
         2027, 1, 1, 10, 0, tzinfo=CST
     )  # weekday guess
-    path = tmp_path / "2027.yaml"
-    path.write_text("holidays:\n  - {name: 元旦, start: 2027-01-01, end: 2027-01-03}\n", encoding="utf-8")
-    load_year(session, year=2027, path=path)
-    assert recompute_provisional_clocks(session) == 3
+    text = "holidays:\n  - {name: 元旦, start: 2027-01-01, end: 2027-01-03}\n"
+    loaded = calendar_year_load_flow(session, year=2027, text=text, filename="2027.yaml")
+    assert loaded.recomputed.checked == 3
     c = clocks(session, order)
     assert c["first_contact"].due_at == datetime(2027, 1, 4, 10, 0, tzinfo=CST)
     assert c["resolution"].due_at == datetime(2027, 1, 6, 18, 0, tzinfo=CST)  # Jan 4, 5, 6
