@@ -148,9 +148,9 @@ def override(
     if not saved.changed:
         console.print(f"{calendar} {when}: already {described}; nothing changed", highlight=False)
         return
-    verb = "replaced" if saved.replaced else "set"
+    verb = "replaced, now" if saved.replaced else "set to"
     console.print(
-        f"{calendar} {when}: {verb} to {described}; {saved.recomputed.checked} open SLA clocks recomputed, "
+        f"{calendar} {when}: {verb} {described}; {saved.recomputed.checked} open SLA clocks recomputed, "
         f"{saved.recomputed.moved} deadlines moved",
         highlight=False,
     )

@@ -76,12 +76,20 @@ def test_an_override_moves_the_answer_of_the_add_endpoint(api: Api) -> None:
     one_hour = {"working": True, "hours": [{"start": "10:00", "end": "11:00"}]}
     refused = put(api, "/calendars/office/overrides/2026-11-21", one_hour)
     assert refused.status_code == 409 and refused.json()["code"] == "override_exists"
-    assert "working, usual hours (调休)" in refused.json()["message"] and "replace=true" in refused.json()["message"]
+    assert (
+        "working, usual hours (调休)" in refused.json()["message"]
+        and "replace=true" in refused.json()["message"]
+    )
     assert due(api, friday, workingHours=2).json()["due"] == "2026-11-21T10:30:00+08:00"  # unchanged
     short = put(api, "/calendars/office/overrides/2026-11-21?replace=true", one_hour)
     assert short.status_code == 200, short.text
     assert short.json()["hours"] == [{"start": "10:00", "end": "11:00"}] and short.json()["replaced"]
-    assert short.json()["previous"] == {"date": "2026-11-21", "working": True, "hours": None, "reason": "调休"}
+    assert short.json()["previous"] == {
+        "date": "2026-11-21",
+        "working": True,
+        "hours": None,
+        "reason": "调休",
+    }
     assert due(api, friday, workingHours=2).json()["due"] == "2026-11-23T09:30:00+08:00"
     shown = get(api, "/calendars/office", year=2026).json()["overrides"]
     assert shown == [{"date": "2026-11-21", "working": True, "hours": short.json()["hours"], "reason": ""}]
@@ -227,3 +235,28 @@ def test_create_a_calendar(api: Api) -> None:
     ]:
         assert post(api, "/calendars", bad).status_code == status, (bad, post(api, "/calendars", bad).text)
     assert post(api, "/calendars", {**body, "name": "x"}, role="dispatcher").status_code == 403
+
+
+def test_override_on_unrelated_date_leaves_natural_day_deadline_exact_over_http(api: Api) -> None:
+    """The demo's case through the REST API: a complaint's 15-natural-day resolution deadline does not
+    move when Saturday 5 December becomes a working day; its 2-working-day response deadline does,
+    and that move is in the order's history, by the admin who made the change."""
+    from manyi.orders.history import order_history
+    from manyi.orders.models import WorkOrder
+
+    with time_machine.travel(datetime(2026, 12, 3, 10, 23, 45, 740000, tzinfo=CST), tick=False):
+        number = new_ticket(api, ticketType="complaint").json()["id"]
+        before = {c["kind"]: c["dueDate"] for c in ticket(api, number)["slaClock"]}
+        assert before["resolution"] == "2026-12-18T16:00:00Z"  # 24:00 of 18 December in Shanghai
+        response = put(api, "/calendars/office/overrides/2026-12-05", {"working": True, "reason": "加班"})
+        assert response.status_code == 200, response.text
+        assert (response.json()["recomputedClocks"], response.json()["movedDeadlines"]) == (2, 1)
+        after = {c["kind"]: c["dueDate"] for c in ticket(api, number)["slaClock"]}
+        assert ticket(api, number)["expectedResolutionDate"] == "2026-12-18T16:00:00Z"
+    assert after["resolution"] == before["resolution"]
+    assert after["response"] == "2026-12-05T10:00:00Z" != before["response"]
+    order = api.session.query(WorkOrder).filter_by(number=number).one()
+    recorded = [e for e in order_history(api.session, order_id=order.id) if e.action == "sla_recomputed"]
+    assert len(recorded) == 1 and '"clock": "response"' in (recorded[0].note or "")
+    assert recorded[0].changes[0]["field"] == "due_at" and recorded[0].actor_id is not None
+    api.session.rollback()

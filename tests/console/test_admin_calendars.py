@@ -104,6 +104,43 @@ def test_a_tiaoxiu_working_day_moves_an_open_orders_deadline_and_removing_it_mov
         assert _due(console, order_id) == before and _overrides(console) == []
 
 
+def test_a_second_special_date_on_a_date_is_refused_until_replace_is_ticked(console: Console) -> None:
+    with time_machine.travel(FRIDAY_EVENING, tick=True):
+        admin = console.user("admin", username="admin_replace")
+        order_id = _open_order(console)
+        first = {"day": "2026-11-21", "working": "1", "hours": "", "reason": "调休"}
+        assert admin.post("/admin/calendars/office/overrides", data=first).status_code == 303
+        saturday_due = _due(console, order_id)
+        closed = {"day": "2026-11-21", "working": "0", "hours": "", "reason": "停电"}
+        refused = admin.post("/admin/calendars/office/overrides", data=closed)
+        assert refused.status_code == 422 and 'id="day-error"' in refused.text
+        text = text_of(refused.text)
+        assert "2026-11-21 已有特殊日期（上班 常规时段 · 调休）" in text and "替换已有的特殊日期" in text
+        assert _overrides(console) == [("2026-11-21", True)] and _due(console, order_id) == saturday_due
+        replaced = admin.post("/admin/calendars/office/overrides", data={**closed, "replace": "1"})
+        assert replaced.status_code == 303, replaced.text
+        assert "特殊日期已替换" in text_of(admin.get(replaced.headers["location"]).text)
+        assert _overrides(console) == [("2026-11-21", False)]
+        assert _due(console, order_id).date().isoformat() == "2026-11-23"
+        again = admin.post("/admin/calendars/office/overrides", data=closed)  # the same: nothing to replace
+        assert again.status_code == 303
+        assert "未作改动" in text_of(admin.get(again.headers["location"]).text)
+
+
+def test_the_order_page_says_why_a_deadline_moved(console: Console) -> None:
+    with time_machine.travel(FRIDAY_EVENING, tick=True):
+        admin = console.user("admin", username="admin_why")
+        order_id = _open_order(console)
+        admin.post("/admin/calendars/office/overrides", data={"day": "2026-11-21", "working": "1"})
+        from manyi.orders.models import WorkOrder
+
+        number = console.session.get(WorkOrder, order_id).number  # type: ignore[union-attr]
+        console.session.rollback()
+        page = text_of(console.user("supervisor").get(f"/orders/{number}").text)
+        assert "时限已重算" in page and "首次联系 · 日历 office：设置特殊日期 2026-11-21" in page
+        assert "到期时间" in page and "2026-11-23 10:30" in page and "2026-11-21 10:30" in page
+
+
 def test_bad_override_input_is_shown_next_to_the_field_and_changes_nothing(console: Console) -> None:
     admin = console.user("admin")
     bad_date = admin.post("/admin/calendars/office/overrides", data={"day": "2026-13-01", "working": "1"})
@@ -150,6 +187,45 @@ def test_upload_a_year_file_bad_lines_are_named_and_load_nothing(console: Consol
     assert check.loaded and check.holidays == 3 and check.workdays == 1
     page = text_of(admin.get("/admin/calendars/office?year=2027").text)
     assert "尚未录入 2027 年法定节假日安排" not in page and "春节调休" in page
+
+
+def test_reloading_a_year_moves_deadlines_that_were_not_provisional(console: Console) -> None:
+    admin = console.user("admin", username="admin_reload")
+    upload = {"upload_year": "2027"}
+    first = admin.post(
+        "/admin/calendars/office/schedule",
+        data=upload,
+        files={"file": ("2027.csv", CSV_2027.encode(), "text/csv")},
+    )
+    assert first.status_code == 303, first.text
+    op = console.operator
+    order = create_order(
+        console.session,
+        type="fault",
+        description="宽带断网",
+        channel="hotline",
+        region_code="330106",
+        customer_id=op.customer.id,
+        subscription_id=op.broadband.id,
+        at=datetime(2027, 1, 4, 17, 0, tzinfo=CST),
+    )
+    console.session.commit()
+    resolution = console.session.scalars(
+        select(SlaClock).where(SlaClock.order_id == order.id, SlaClock.kind == "resolution")
+    ).one()
+    assert not resolution.provisional and resolution.due_at == datetime(2027, 1, 7, 18, 0, tzinfo=CST)
+    console.session.rollback()
+    corrected = CSV_2027 + "holiday,补休,2027-01-06,\n"
+    again = admin.post(
+        "/admin/calendars/office/schedule",
+        data=upload,
+        files={"file": ("2027.csv", corrected.encode(), "text/csv")},
+    )
+    assert again.status_code == 303, again.text
+    assert "其中 1 个到期时间有变" in text_of(admin.get(again.headers["location"]).text)
+    moved = console.session.get(SlaClock, resolution.id)
+    assert moved is not None and moved.due_at == datetime(2027, 1, 8, 18, 0, tzinfo=CST)
+    console.session.rollback()
 
 
 @pytest.mark.slow
