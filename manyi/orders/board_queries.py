@@ -9,7 +9,7 @@ Indexes these rely on (PostgreSQL, 1,000,000 orders):
   checked at its warning or due instant, never later than due_at: see the `next_check_at` bound);
 - unassigned: `ix_work_orders_unassigned (team_id, created_at) WHERE assignee_id IS NULL AND
   deleted_at IS NULL AND status IN (open statuses)` (needed; today ix_work_orders_team_status);
-- member load: ix_work_orders_assignee_id.
+- member load: ix_work_orders_open_assignee (open assigned live orders by assignee).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from manyi.core.clock import now
 from manyi.core.errors import ValidationFailed
 from manyi.orders import lifecycle
 from manyi.orders.models import WorkOrder
+from manyi.orders.routing import open_load
 from manyi.orders.service import assign_order
 from manyi.org.models import User
 from manyi.org.reference import region_chain, region_index, user_index
@@ -198,23 +199,14 @@ def soonest_clocks(session: Session, *, order_ids: list[int]) -> dict[int, SlaCl
 
 
 def team_members(session: Session, *, team_id: int) -> list[Member]:
-    """The team's active members, least loaded (open orders assigned to them) first."""
+    """The team's active members, least loaded first: their open load as auto-assignment counts it
+    (manyi.orders.routing.open_load), so the board shows the number the assignment goes by."""
     users = user_index(session)
     ids = list(session.scalars(select(User.id).where(User.team_id == team_id, User.active.is_(True))))
     if not ids:
         return []
-    load = dict(
-        session.execute(
-            select(WorkOrder.assignee_id, func.count())
-            .where(
-                WorkOrder.assignee_id.in_(ids),
-                WorkOrder.status.in_(lifecycle.OPEN_STATUSES),
-                WorkOrder.deleted_at.is_(None),
-            )
-            .group_by(WorkOrder.assignee_id)
-        ).all()
-    )
-    members = [Member(i, users[i].display_name if i in users else str(i), int(load.get(i, 0))) for i in ids]
+    load = open_load(session, user_ids=ids)
+    members = [Member(i, users[i].display_name if i in users else str(i), load.get(i, 0)) for i in ids]
     return sorted(members, key=lambda m: (m.open_load, m.user_id))
 
 

@@ -45,6 +45,10 @@ LIVE = text("deleted_at IS NULL")
 UNASSIGNED = text(
     "assignee_id IS NULL AND deleted_at IS NULL AND status IN ('acknowledged', 'inProgress', 'pending', 'held')"
 )
+# An assignee's open load (manyi.orders.routing.open_load): their live, open orders, in any team.
+OPEN_ASSIGNED = text(
+    "assignee_id IS NOT NULL AND deleted_at IS NULL AND status IN ('acknowledged', 'inProgress', 'pending', 'held')"
+)
 PROVISIONAL = text("sla_provisional")
 LIST_INDEXES = {
     "status_team": ("status", "team_id"),
@@ -130,6 +134,14 @@ class WorkOrder(Base):
             "created_at",
             postgresql_where=UNASSIGNED,
             sqlite_where=UNASSIGNED,
+        ),
+        # Least-loaded assignment and the board's member list count each member's open orders: a
+        # small index of open assigned orders, not every order a member ever had.
+        Index(
+            "ix_work_orders_open_assignee",
+            "assignee_id",
+            postgresql_where=OPEN_ASSIGNED,
+            sqlite_where=OPEN_ASSIGNED,
         ),
         # The missing-holiday-year banner counts provisional orders: a tiny index, usually empty.
         Index(

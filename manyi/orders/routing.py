@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -61,24 +61,42 @@ def route(session: Session, *, order: Routable, category_path: str | None) -> Ru
     return None
 
 
-def least_loaded_member(session: Session, *, team_id: int, skill: str | None = None) -> User | None:
-    """The active team member with the fewest open assigned orders (ties: lowest id), having skill."""
-    load = (
-        select(WorkOrder.assignee_id, func.count().label("n"))
-        .where(WorkOrder.status.in_(OPEN_STATUSES), WorkOrder.team_id == team_id)
-        .group_by(WorkOrder.assignee_id)
-        .subquery()
-    )
+def open_load(session: Session, *, user_ids: Collection[int]) -> dict[int, int]:
+    """Each user's open load: the live (not deleted) orders assigned to them in an open status, in any
+    team, paused ones (pending, held) included; users with none are left out.
+
+    The one definition for least-loaded assignment and the dispatcher board. Every team counts: orders
+    a member still holds from a team they left are still theirs to finish, so leaving them out would
+    hand more work to the busiest and show the dispatcher a number lower than the truth. Paused orders
+    count: the customer or a third party will answer and the same person picks the order up again.
+    Deleted orders are no one's work."""
+    if not user_ids:
+        return {}
     rows = session.execute(
-        select(User, func.coalesce(load.c.n, 0))
-        .outerjoin(load, load.c.assignee_id == User.id)
-        .where(User.team_id == team_id, User.active.is_(True))
-        .order_by(func.coalesce(load.c.n, 0), User.id)
-    ).all()
-    for user, _n in rows:
-        if skill is None or skill in (user.skills or []):
-            return user
-    return None
+        select(WorkOrder.assignee_id, func.count())
+        .where(
+            WorkOrder.assignee_id.in_(sorted(set(user_ids))),
+            WorkOrder.deleted_at.is_(None),
+            WorkOrder.status.in_(OPEN_STATUSES),
+        )
+        .group_by(WorkOrder.assignee_id)
+    )
+    return {user_id: int(n) for user_id, n in rows.all() if user_id is not None}
+
+
+def least_loaded_member(session: Session, *, team_id: int, skill: str | None = None) -> User | None:
+    """The active team member with the least open load (open_load; ties: lowest id), having skill."""
+    members = [
+        user
+        for user in session.scalars(
+            select(User).where(User.team_id == team_id, User.active.is_(True)).order_by(User.id)
+        )
+        if skill is None or skill in (user.skills or [])
+    ]
+    if not members:
+        return None
+    load = open_load(session, user_ids=[u.id for u in members])
+    return min(members, key=lambda u: (load.get(u.id, 0), u.id))
 
 
 def check_assignee(assignee_id: int, *, active: bool, member_of: int | None, team_id: int | None) -> None:

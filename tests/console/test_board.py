@@ -131,6 +131,30 @@ def test_bulk_assign_assigns_every_selected_order_with_history(console: Console)
     assert "2" in text_of(follow.text) and "已派" in follow.text
 
 
+def test_the_board_shows_the_open_load_auto_assignment_goes_by(console: Console) -> None:
+    """Deleted orders count for no one; an order a member still holds in another team and a paused
+    order count for them (manyi.orders.routing.open_load); the first member listed is who gets the next
+    order assigned automatically."""
+    op = console.operator
+    tech1, tech2, tech3 = (t.id for t in op.techs)
+    for tech in (tech1, tech1, tech2, tech2, tech3, tech3):
+        service.assign_order(console.session, order_id=_order(console).id, assignee_id=tech)
+    orders = console.session.scalars(select(WorkOrder).order_by(WorkOrder.id)).all()
+    orders[1].deleted_at = now()  # hidden while still open
+    orders[3].team_id = op.back_office.id  # tech2 came from the back office with this one
+    service.transition_order(console.session, order_id=orders[5].id, action="pause", reason="客户出差")
+    console.session.commit()
+    page = text_of(console.user("dispatcher").get(f"/board?team={op.field_team.id}").text)
+    assert "装维1（在办 1）" in page and "装维2（在办 2）" in page and "装维3（在办 2）" in page
+    assert page.index("装维1（在办 1）") < page.index("装维2（在办 2）") < page.index("装维3（在办 2）")
+    assigned = service.assign_order(console.session, order_id=_order(console).id)
+    assert assigned.assignee_id == tech1
+    console.session.commit()
+    assert "装维1（在办 2）" in text_of(
+        console.user("dispatcher").get(f"/board?team={op.field_team.id}").text
+    )
+
+
 def test_bulk_assign_is_all_or_nothing_and_names_the_bad_order(console: Console) -> None:
     op = console.operator
     good = _order(console)
