@@ -175,24 +175,25 @@ def _refresh_orders(session: Session, order_ids: set[int]) -> None:
     """Bring the flags of these orders in step with their clocks. A plain UPDATE of the orders whose
     flags differ, as the worker's sweep does: a summary of the clocks is not an edit of the order, so
     it neither bumps the order's version (an agent's ETag stays valid) nor writes an unchanged row."""
-    if not order_ids:
-        return
-    by_order: dict[int, list[SlaClock]] = {}
-    for clock in session.scalars(select(SlaClock).where(SlaClock.order_id.in_(sorted(order_ids)))):
-        by_order.setdefault(clock.order_id, []).append(clock)
-    stored = session.execute(
-        select(WorkOrder.id, WorkOrder.sla_provisional, WorkOrder.sla_breached).where(
-            WorkOrder.id.in_(sorted(order_ids))
-        )
-    )
-    for order_id, provisional, breached in stored.all():
-        flags = order_flags(by_order.get(order_id, []))
-        if flags != (provisional, breached):
-            session.execute(
-                update(WorkOrder)
-                .where(WorkOrder.id == order_id)
-                .values(sla_provisional=flags[0], sla_breached=flags[1])
+    ordered = sorted(order_ids)
+    for first in range(0, len(ordered), 1000):  # bound the IN lists (a schedule reload may reach many)
+        chunk = ordered[first : first + 1000]
+        by_order: dict[int, list[SlaClock]] = {}
+        for clock in session.scalars(select(SlaClock).where(SlaClock.order_id.in_(chunk))):
+            by_order.setdefault(clock.order_id, []).append(clock)
+        stored = session.execute(
+            select(WorkOrder.id, WorkOrder.sla_provisional, WorkOrder.sla_breached).where(
+                WorkOrder.id.in_(chunk)
             )
+        )
+        for order_id, provisional, breached in stored.all():
+            flags = order_flags(by_order.get(order_id, []))
+            if flags != (provisional, breached):
+                session.execute(
+                    update(WorkOrder)
+                    .where(WorkOrder.id == order_id)
+                    .values(sla_provisional=flags[0], sla_breached=flags[1])
+                )
 
 
 def _recompute(
