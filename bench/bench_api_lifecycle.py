@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+from common import emit  # type: ignore[import-not-found]
 from pgscratch import scratch_database  # type: ignore[import-not-found]
 from sqlalchemy.orm import Session
 
@@ -199,9 +200,9 @@ def run(backend: str, url: str) -> dict[str, object]:
 
 def main() -> None:
     with scratch_database() as url:
-        print(json.dumps(run("postgresql", url)), flush=True)
+        emit(run("postgresql", url))
     with tempfile.TemporaryDirectory() as tmp:
-        print(json.dumps(run("sqlite", f"sqlite:///{tmp}/bench.db")), flush=True)
+        emit(run("sqlite", f"sqlite:///{tmp}/bench.db"))
 
 
 if __name__ == "__main__":

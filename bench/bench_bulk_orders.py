@@ -15,7 +15,6 @@ Target: >= 20,000 orders/s end to end, memory flat (specs and rows stream in bat
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import resource
@@ -28,6 +27,7 @@ from contextlib import closing, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
+from common import emit  # type: ignore[import-not-found]
 from faker import Faker
 from pgscratch import scratch_database  # type: ignore[import-not-found]
 from sqlalchemy import func, select
@@ -215,9 +215,9 @@ class _SqliteFile:
 def main() -> None:
     backends = os.environ.get("MANYI_BENCH_BACKENDS", "sqlite,postgresql").split(",")
     if "sqlite" in backends:
-        print(json.dumps(run("sqlite", _SqliteFile)), flush=True)
+        emit(run("sqlite", _SqliteFile))
     if "postgresql" in backends:
-        print(json.dumps(run("postgresql", scratch_database)), flush=True)
+        emit(run("postgresql", scratch_database))
 
 
 if __name__ == "__main__":

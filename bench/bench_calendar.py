@@ -8,7 +8,6 @@ on a calendar without 调休 (it cannot express make-up working days), with the 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 import resource
 import statistics
@@ -19,6 +18,7 @@ import businesstimedelta
 import chinese_calendar
 import numpy as np
 import pytz
+from common import emit  # type: ignore[import-not-found]
 
 from manyi.calendars.arithmetic import CalendarSpec, WorkingCalendar
 
@@ -85,22 +85,20 @@ def main() -> None:
 
     per_s = N_SINGLE / single_s
     peer_per_s = N_PEER / peer_s
-    print(
-        json.dumps(
-            {
-                "bench": "calendar_add_working_hours",
-                "n": N_SINGLE,
-                "repeats": REPEATS,
-                "seconds": round(single_s, 3),
-                "per_s": round(per_s),
-                "peer": "businesstimedelta",
-                "peer_per_s": round(peer_per_s),
-                "ratio": round(per_s / peer_per_s, 1),
-                "batch_n": N_BATCH,
-                "batch_seconds": round(batch_s, 3),
-                "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            }
-        )
+    emit(
+        {
+            "bench": "calendar_add_working_hours",
+            "n": N_SINGLE,
+            "repeats": REPEATS,
+            "seconds": round(single_s, 3),
+            "per_s": round(per_s),
+            "peer": "businesstimedelta",
+            "peer_per_s": round(peer_per_s),
+            "ratio": round(per_s / peer_per_s, 1),
+            "batch_n": N_BATCH,
+            "batch_seconds": round(batch_s, 3),
+            "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }
     )
 
 

@@ -1,23 +1,32 @@
 """SLA sweep: N open orders with clocks, of which D fall due; one worker pass fires all D.
 
-Prints one JSON line per backend (SQLite file, and PostgreSQL when MANYI_BENCH_POSTGRES_URL or the
-local server is reachable). The cost of a pass must follow what is due, not how many orders are open.
+Prints one JSON line per backend (a SQLite file, and a PostgreSQL scratch database). The cost of a
+pass must follow what is due, not how many orders are open. The peer, in the same run: the engine
+floor (bench/sweep_floor.py), the same reads and writes as plain Core statements in the same number
+of transactions, run on a copy of the database as it was before the pass. Target: the pass takes at
+most twice the floor.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import resource
+import shutil
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from common import emit  # type: ignore[import-not-found]
 from pgscratch import scratch_database  # type: ignore[import-not-found]
 from sqlalchemy import insert, text
+from sweep_floor import sweep_floor  # type: ignore[import-not-found]
 
 from manyi.core import db as core_db
 from manyi.core.model_registry import load_all_models
+from manyi.core.settings import get_settings
 from manyi.orders.models import WorkOrder
 from manyi.org.models import Region
 from manyi.sla.models import SlaClock, SlaPolicy
@@ -86,20 +95,14 @@ def populate(engine, n: int, due: int) -> None:  # type: ignore[no-untyped-def]
             conn.execute(insert(SlaClock), clocks)
 
 
-def run(backend: str, url: str, n: int, due: int) -> dict[str, object]:
+def _pass(url: str, due: int) -> tuple[float, float]:
+    """One worker pass over the due clocks, then the median of 20 idle passes (seconds)."""
     engine = core_db.make_engine(url)
-    load_all_models().metadata.create_all(engine)
-    t0 = time.perf_counter()
-    populate(engine, n, due)
-    populate_s = time.perf_counter() - t0
-    if backend == "postgresql":
-        with engine.connect() as conn:
-            conn.execute(text("ANALYZE"))
     core_db.set_engine(engine)
     t0 = time.perf_counter()
     result = run_pass(batch=1000)
     seconds = time.perf_counter() - t0
-    assert result.fired == due, result
+    assert result.fired == due and result.delivered == due, result
     empty = []
     for _ in range(20):
         t1 = time.perf_counter()
@@ -107,19 +110,69 @@ def run(backend: str, url: str, n: int, due: int) -> dict[str, object]:
         empty.append(time.perf_counter() - t1)
         assert sweep.fired == 0
     empty.sort()
+    core_db.set_engine(None)
     engine.dispose()
-    return {
-        "bench": "sla_sweep",
-        "backend": backend,
-        "n": n,
-        "due": due,
-        "seconds": round(seconds, 3),
-        "per_s": round(due / seconds),
-        "includes": "history events + outbox messages committed, and their delivery on the log channel",
-        "empty_pass_ms": round(empty[len(empty) // 2] * 1000, 2),
-        "populate_seconds": round(populate_s, 1),
-        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }
+    return seconds, empty[len(empty) // 2]
+
+
+def _floor(url: str, due: int) -> float:
+    engine = core_db.make_engine(url)
+    delay = timedelta(minutes=get_settings().escalation_delays_minutes[1])
+    t0 = time.perf_counter()
+    fired, sent = sweep_floor(engine, at=datetime.now(UTC), batch=1000, escalate_after=delay)
+    seconds = time.perf_counter() - t0
+    assert fired == due and sent == due, (fired, sent)
+    engine.dispose()
+    return seconds
+
+
+def run(
+    backend: str, database: Callable[[str | None], AbstractContextManager[str]], n: int, due: int
+) -> None:
+    with database(None) as url:
+        engine = core_db.make_engine(url)
+        load_all_models().metadata.create_all(engine)
+        t0 = time.perf_counter()
+        populate(engine, n, due)
+        populate_s = time.perf_counter() - t0
+        if backend == "postgresql":
+            with engine.connect() as conn:
+                conn.execute(text("ANALYZE"))
+        engine.dispose()  # nobody connected while the copy for the floor is taken
+        with database(url) as copy:
+            floor = _floor(copy, due)
+        seconds, empty = _pass(url, due)
+    emit(
+        {
+            "bench": "sla_sweep",
+            "backend": backend,
+            "n": n,
+            "due": due,
+            "seconds": round(seconds, 3),
+            "per_s": round(due / seconds),
+            "includes": "history events + outbox messages committed, and their delivery on the log channel",
+            "peer": "engine floor: the same statements as plain Core SQL, same transactions",
+            "peer_seconds": round(floor, 3),
+            "ratio": round(seconds / floor, 2),
+            "target_ratio": 2.0,
+            "empty_pass_ms": round(empty * 1000, 2),
+            "populate_seconds": round(populate_s, 1),
+            "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }
+    )
+
+
+@contextmanager
+def _sqlite_file(template: str | None) -> Iterator[str]:
+    """A SQLite database file in a temporary folder; a copy of `template` (a URL) if given."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.db"
+        if template:
+            source = Path(template.removeprefix("sqlite:///"))
+            for suffix in ("", "-wal", "-shm"):
+                if Path(f"{source}{suffix}").exists():
+                    shutil.copyfile(f"{source}{suffix}", f"{path}{suffix}")
+        yield f"sqlite:///{path}"
 
 
 def main() -> None:
@@ -133,10 +186,8 @@ def main() -> None:
 
     configure_logging("WARNING")
     logging.getLogger().setLevel(logging.WARNING)
-    with tempfile.TemporaryDirectory() as tmp:
-        print(json.dumps(run("sqlite", f"sqlite:///{tmp}/bench.db", args.orders, args.due)), flush=True)
-    with scratch_database() as url:
-        print(json.dumps(run("postgresql", url, args.orders, args.due)), flush=True)
+    run("sqlite", _sqlite_file, args.orders, args.due)
+    run("postgresql", scratch_database, args.orders, args.due)
 
 
 if __name__ == "__main__":

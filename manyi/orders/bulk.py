@@ -22,7 +22,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
@@ -44,10 +44,10 @@ from manyi.orders.bulk_rows import (
 )
 from manyi.orders.models import ORDER_NUMBERS, WorkOrder
 from manyi.orders.service import lifecycle_zone
-from manyi.org.models import Department, Team
 from manyi.outbox.models import OutboxMessage
+from manyi.sla.escalation import Recipients, step_message
+from manyi.sla.escalation import Rung as LadderRung
 from manyi.sla.models import SlaClock
-from manyi.sla.tasks import _branch_managers, _recipient
 
 __all__ = ["OrderSpec", "Step", "write_orders"]
 
@@ -219,9 +219,7 @@ def _plan(items: list[Resolved], memo: Memo) -> None:
 def _write_messages(session: Session, fired: list[Fired], now: datetime) -> None:
     """The outbox messages of the ladder steps the sweep fired (their dedupe keys name the clock),
     a few thousand at a time: a million orders fire hundreds of thousands of them."""
-    teams = {t.id: t for t in session.scalars(select(Team))}
-    depts = {d.id: d for d in session.scalars(select(Department))}
-    managers = _branch_managers(session)
+    recipients = Recipients(session)
     for start in range(0, len(fired), 5000):
         chunk = fired[start : start + 5000]
         order_ids = sorted({f.order_id for f in chunk})
@@ -234,44 +232,18 @@ def _write_messages(session: Session, fired: list[Fired], now: datetime) -> None
             )
             for order_id, clock_id in rows:
                 clock_ids.setdefault(order_id, []).append(clock_id)
-        messages: list[dict[str, Any]] = []
-        for f in chunk:
-            order = cast(WorkOrder, _Recipientable(f))
-            detail = {
-                "clock": f.kind,
-                "step": f.step,
-                "due_at": from_us(f.due_at).isoformat(),
-                "notify": f.role,
-            }
-            topic = (
-                "sla.warning"
-                if f.step == "warning"
-                else "sla.breach"
-                if f.step == "breach"
-                else "sla.escalation"
+        messages = [
+            step_message(
+                kind=f.kind,
+                rung=LadderRung(f.step, f.role),
+                due_at=from_us(f.due_at),
+                clock_id=clock_ids[f.order_id][f.clock_position],
+                order_id=f.order_id,
+                order_number=f.number,
+                recipient=recipients.for_role(f.role, f),
+                at=now,
             )
-            messages.append(
-                {
-                    "created_at": now,
-                    "topic": topic,
-                    "channel": "log",
-                    "recipient_user_id": _recipient(f.role, order, teams, depts, managers),
-                    "order_id": f.order_id,
-                    "payload": {**detail, "order_number": f.number},
-                    "dedupe_key": f"clock:{clock_ids[f.order_id][f.clock_position]}:{f.step}",
-                    "available_at": now,
-                    "attempts": 0,
-                }
-            )
+            for f in chunk
+        ]
         session.execute(insert(OutboxMessage), messages)
     session.flush()
-
-
-class _Recipientable:
-    """What the sweep's _recipient reads of an order."""
-
-    def __init__(self, fired: Fired) -> None:
-        self.team_id = fired.team_id
-        self.assignee_id = fired.assignee_id
-        self.owner_id = fired.owner_id
-        self.region_code = fired.region_code

@@ -3,8 +3,8 @@
 plan_target computes what manyi.sla.service._plan_clock does for one target, for a whole array of
 start instants: the calendar's vectorised add for working hours, and the calendar's own scalar add
 once per distinct start minute for the units whose deadline depends only on the start's local date.
-climb_ladder replays what the worker's sweep (manyi.sla.tasks.sweep_due_clocks) does to a running
-clock by a given instant. Instants are int64 microseconds since the epoch (UTC) throughout.
+climb_ladder replays the ladder (manyi.sla.escalation, as the worker's sweep fires it) on a running
+clock up to a given instant. Instants are int64 microseconds since the epoch (UTC) throughout.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 
 from manyi.calendars.arithmetic import WorkingCalendar
 from manyi.sla.policies import PolicyData, TargetData
-from manyi.sla.tasks import LADDER
+from manyi.sla.escalation import LadderState, next_rung
 
 US = 1_000_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -159,20 +159,9 @@ def climb_ladder(
     """What sweep_due_clocks, run at `now` until nothing is due, does to a running clock: the steps it
     fires and the clock's warned_at, breached, breached_at, escalation_level and next_check_at after."""
     rungs: list[Rung] = []
-    breached_at: int | None = None
-    while next_check is not None and next_check <= now:
-        claimed = next_check
-        if warned_at is None and due > now:
-            step, role = "warning", "assignee"
-            warned_at, next_check = now, due
-        elif not breached:
-            step, role = "breach", LADDER[0]
-            warned_at = now if warned_at is None else warned_at
-            breached, breached_at, level = True, due, 1
-            next_check = due + delays_us[1]
-        else:
-            level += 1
-            step, role = f"escalation{level}", LADDER[level - 1]
-            next_check = due + delays_us[level] if level < len(LADDER) else None
-        rungs.append(Rung(len(rungs), claimed, step, role))
-    return rungs, warned_at, breached, breached_at, level, next_check
+    state = LadderState(warned_at, breached, None, level, next_check)
+    while state.next_check is not None and state.next_check <= now:
+        claimed = state.next_check
+        rung, state = next_rung(state, due=due, now=now, delays=delays_us)
+        rungs.append(Rung(len(rungs), claimed, rung.step, rung.role))
+    return rungs, state.warned_at, state.breached, state.breached_at, state.level, state.next_check

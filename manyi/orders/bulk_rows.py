@@ -17,6 +17,8 @@ from manyi.orders.bulk_clocks import PlannedGroup, Rung, climb_ladder, from_us, 
 from manyi.orders.bulk_io import NULL_TIME, Columns
 from manyi.orders.bulk_paths import ClockState, Path, Program, change_item, change_list
 from manyi.orders.models import OrderEvent, WorkOrder
+from manyi.sla.escalation import Rung as LadderRung
+from manyi.sla.escalation import step_detail
 from manyi.sla.models import SlaClock
 from manyi.sla.policies import PolicyData
 from manyi.sla.service import move_clock, refresh_order_flags
@@ -328,8 +330,9 @@ def emit_rungs(oid: int, who: Who, now: int, rungs: list[tuple[Rung, int, str, i
     # Each pass claims the due clocks by next_check_at and fires one step of each.
     rungs.sort(key=lambda x: (x[0].round, x[0].check_at, x[1]))
     for rung, position, kind, due in rungs:
-        detail = {"clock": kind, "step": rung.step, "due_at": from_us(due).isoformat(), "notify": rung.role}
-        out.events.append([oid, now, None, f"sla_{rung.step.rstrip('0123456789')}", "[]", str(detail)])
+        step = LadderRung(rung.step, rung.role)
+        detail = step_detail(kind, step, from_us(due))
+        out.events.append([oid, now, None, step.action, "[]", str(detail)])
         out.fired.append(Fired(oid, *who, position, kind, due, rung.step, rung.role))
     return any(rung.step == "breach" for rung, _, _, _ in rungs)
 

@@ -1,140 +1,146 @@
 """The SLA sweep: fire every due warning, breach and escalation exactly once.
 
-Each claimed clock fires one step, writes its history event and outbox message, and moves
-next_check_at on, all in the caller's transaction. A crash before commit fires nothing; after
-commit, the clock no longer looks due. A warning first looked at after its deadline is skipped (the
-breach says more); a worker catching up after downtime sends no stale warnings. Row locks (SKIP LOCKED) let several workers share the work
-on PostgreSQL; the outbox dedupe key makes a double send impossible even if a rule were wrong.
+Each claimed clock fires one step of the ladder (manyi.sla.escalation), writes its history event
+and outbox message, and moves next_check_at on, all in the caller's transaction. A crash before
+commit fires nothing; after commit, the clock no longer looks due. Row locks (SKIP LOCKED) let
+several workers share the work on PostgreSQL; the outbox dedupe key makes a double send impossible
+even if a rule were wrong.
+
+The pass reads and writes columns with Core statements, not ORM objects: a catch-up after downtime
+fires thousands of steps per transaction, and building, tracking and flushing an object per clock
+and order cost several times the database's own work (bench/bench_sla_sweep.py measures the pass
+against that floor).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from manyi.core.db import is_postgres
 from manyi.core.settings import get_settings
 from manyi.orders.models import OrderEvent, WorkOrder
-from manyi.org.models import Department, Team, User
 from manyi.outbox.models import OutboxMessage
+from manyi.sla.escalation import LadderState, Recipients, next_rung, step_detail, step_message
 from manyi.sla.models import SlaClock
 
-LADDER = ("team_lead", "department_head", "branch_manager")
+_CLOCK = cast(Table, SlaClock.__table__)
+_ORDER = cast(Table, WorkOrder.__table__)
+_EVENT = cast(Table, OrderEvent.__table__)
+_OUTBOX = cast(Table, OutboxMessage.__table__)
 
-
-def _branch_managers(session: Session) -> list[User]:
-    return [
-        u
-        for u in session.scalars(select(User).where(User.active.is_(True)))
-        if "branch_manager" in (u.roles or [])
-    ]
-
-
-def _recipient(
-    role: str, order: WorkOrder, teams: dict[int, Team], depts: dict[int, Department], managers: list[User]
-) -> int | None:
-    team = teams.get(order.team_id) if order.team_id else None
-    if role == "assignee":
-        return order.assignee_id or order.owner_id
-    if role == "team_lead":
-        return team.lead_user_id if team else None
-    if role == "department_head":
-        dept = depts.get(team.department_id) if team else None
-        return dept.head_user_id if dept else None
-    for manager in managers:
-        if (
-            not manager.regions
-            or order.region_code in manager.regions
-            or order.region_code[:4] + "00" in manager.regions
-        ):
-            return manager.id
-    return None
+# One UPDATE for every step: the columns a step may move, each clock's own values.
+_STEP = (
+    update(_CLOCK)
+    .where(_CLOCK.c.id == bindparam("b_id"))
+    .values(
+        warned_at=bindparam("b_warned_at"),
+        breached=bindparam("b_breached"),
+        breached_at=bindparam("b_breached_at"),
+        escalation_level=bindparam("b_level"),
+        next_check_at=bindparam("b_next_check_at"),
+    )
+)
 
 
 def sweep_due_clocks(session: Session, *, at: datetime, limit: int = 1000) -> int:
     """Fire the next step of up to limit due clocks; return how many steps fired."""
-    query = select(SlaClock).where(SlaClock.next_check_at <= at).order_by(SlaClock.next_check_at).limit(limit)
+    query = (
+        select(
+            _CLOCK.c.id,
+            _CLOCK.c.order_id,
+            _CLOCK.c.kind,
+            _CLOCK.c.due_at,
+            _CLOCK.c.warned_at,
+            _CLOCK.c.breached,
+            _CLOCK.c.breached_at,
+            _CLOCK.c.escalation_level,
+            _CLOCK.c.next_check_at,
+        )
+        .where(_CLOCK.c.next_check_at <= at)
+        .order_by(_CLOCK.c.next_check_at)
+        .limit(limit)
+    )
     if is_postgres(session):
         query = query.with_for_update(skip_locked=True)
-    clocks = list(session.scalars(query))
+    clocks = session.execute(query).all()
     if not clocks:
         return 0
     orders = {
         o.id: o
-        for o in session.scalars(select(WorkOrder).where(WorkOrder.id.in_({c.order_id for c in clocks})))
+        for o in session.execute(
+            select(
+                _ORDER.c.id,
+                _ORDER.c.number,
+                _ORDER.c.team_id,
+                _ORDER.c.assignee_id,
+                _ORDER.c.owner_id,
+                _ORDER.c.region_code,
+            ).where(_ORDER.c.id.in_({c.order_id for c in clocks}))
+        )
     }
-    team_ids = {o.team_id for o in orders.values() if o.team_id}
-    teams = {t.id: t for t in session.scalars(select(Team).where(Team.id.in_(team_ids)))} if team_ids else {}
-    dept_ids = {t.department_id for t in teams.values()}
-    depts = (
-        {d.id: d for d in session.scalars(select(Department).where(Department.id.in_(dept_ids)))}
-        if dept_ids
-        else {}
-    )
-    managers = _branch_managers(session)
-    delays = get_settings().escalation_delays_minutes
+    recipients = Recipients(session, {o.team_id for o in orders.values() if o.team_id})
+    delays = tuple(timedelta(minutes=m) for m in get_settings().escalation_delays_minutes)
 
+    steps: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     messages: list[dict[str, Any]] = []
     breached_orders: set[int] = set()
     for clock in clocks:
         order = orders[clock.order_id]
-        if clock.warned_at is None and clock.due_at > at:
-            step, topic, role = "warning", "sla.warning", "assignee"
-            clock.warned_at = at
-            clock.next_check_at = clock.due_at
-        elif not clock.breached:
-            step, topic, role = "breach", "sla.breach", LADDER[0]
-            clock.warned_at = clock.warned_at or at
-            clock.breached, clock.breached_at, clock.escalation_level = True, clock.due_at, 1
+        before = LadderState(
+            clock.warned_at, clock.breached, clock.breached_at, clock.escalation_level, clock.next_check_at
+        )
+        rung, after = next_rung(before, due=clock.due_at, now=at, delays=delays)
+        if after.breached and not before.breached:
             breached_orders.add(order.id)
-            clock.next_check_at = clock.due_at + timedelta(minutes=delays[1])
-        else:
-            level = clock.escalation_level + 1
-            step, topic, role = f"escalation{level}", "sla.escalation", LADDER[level - 1]
-            clock.escalation_level = level
-            clock.next_check_at = (
-                clock.due_at + timedelta(minutes=delays[level]) if level < len(LADDER) else None
-            )
-        recipient = _recipient(role, order, teams, depts, managers)
-        detail = {"clock": clock.kind, "step": step, "due_at": clock.due_at.isoformat(), "notify": role}
+        steps.append(
+            {
+                "b_id": clock.id,
+                "b_warned_at": after.warned_at,
+                "b_breached": after.breached,
+                "b_breached_at": after.breached_at,
+                "b_level": after.level,
+                "b_next_check_at": after.next_check,
+            }
+        )
         events.append(
             {
                 "order_id": order.id,
                 "at": at,
                 "actor_id": None,
-                "action": f"sla_{step.rstrip('0123456789')}",
+                "action": rung.action,
                 "changes": [],
-                "note": str(detail),
+                "note": str(step_detail(clock.kind, rung, clock.due_at)),
             }
         )
         messages.append(
-            {
-                "created_at": at,
-                "topic": topic,
-                "channel": "log",
-                "recipient_user_id": recipient,
-                "order_id": order.id,
-                "payload": {**detail, "order_number": order.number},
-                "dedupe_key": f"clock:{clock.id}:{step}",
-                "available_at": at,
-                "attempts": 0,
-            }
+            step_message(
+                kind=clock.kind,
+                rung=rung,
+                due_at=clock.due_at,
+                clock_id=clock.id,
+                order_id=order.id,
+                order_number=order.number,
+                recipient=recipients.for_role(rung.role, order),
+                at=at,
+            )
         )
+    session.execute(_STEP, steps)
     if breached_orders:
-        # A plain UPDATE, not the ORM's: the flag is a summary of the clocks, not an edit of the
-        # order, so it must neither bump the order's version (an agent's ETag stays valid) nor
-        # collide with another worker breaching a second clock of the same order.
+        # A plain UPDATE: the flag is a summary of the clocks, not an edit of the order, so it must
+        # neither bump the order's version (an agent's ETag stays valid) nor collide with another
+        # worker breaching a second clock of the same order.
         session.execute(
-            update(WorkOrder)
-            .where(WorkOrder.id.in_(sorted(breached_orders)), WorkOrder.sla_breached.is_(False))
+            update(_ORDER)
+            .where(_ORDER.c.id.in_(sorted(breached_orders)), _ORDER.c.sla_breached.is_(False))
             .values(sla_breached=True)
-            .execution_options(synchronize_session=False)
         )
-    session.execute(insert(OrderEvent), events)
-    session.execute(insert(OutboxMessage), messages)
-    session.flush()
+    session.execute(insert(_EVENT), events)
+    session.execute(insert(_OUTBOX), messages)
+    # Clocks already loaded in this session are stale now: the next read must see the new columns.
+    session.expire_all()
     return len(clocks)
