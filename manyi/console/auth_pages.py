@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from manyi.auth.service import NotAuthenticated, TooManyAttempts, login, principal_for_token, revoke_token
+from manyi.auth.flows import login_flow
+from manyi.auth.service import NotAuthenticated, TooManyAttempts, principal_for_token, revoke_token
 from manyi.console import i18n
 from manyi.console import session as console_session
 from manyi.console.deps import Page, page, public_locale
@@ -83,8 +84,8 @@ def login_submit(
     client = request.client.host if request.client else "unknown"
     try:
         with unit_of_work() as session:
-            secret, _token = login(
-                session, username=username.strip(), password=password, client=f"console {client}"
+            secret, _token = login_flow(
+                session, username=username.strip(), password=password, client=client, via="console"
             )
             principal = principal_for_token(session, secret)
     except TooManyAttempts:

@@ -31,6 +31,7 @@ from manyi.api.deps import Ctx, ctx
 from manyi.api.errors import ApiError
 from manyi.api.query import Attribute, parse_bool, parse_datetime, parse_fields
 from manyi.auth.permissions import ROLES
+from manyi.auth.service import user_reach
 from manyi.core.errors import NotFound
 from manyi.core.masking import mask_phone
 from manyi.org import service
@@ -233,6 +234,8 @@ USER_ATTRIBUTES = {
 )
 def list_users(request: Request, c: Annotated[Ctx, Depends(ctx)]) -> JSONResponse:
     c.require("config:read")
+    reach = user_reach(c.session, c.principal)
+    visible = None if reach.scope is None else service.visible_user_ids(c.session, actor=reach)
     return list_page(
         request,
         c,
@@ -241,14 +244,14 @@ def list_users(request: Request, c: Annotated[Ctx, Depends(ctx)]) -> JSONRespons
         tiebreak=User.id,
         default_sort=[("username", False)],
         documents=lambda rows: [_user_document(c, u) for u in rows],
+        where=lambda s: s if visible is None else s.where(User.id.in_(visible)),
     )
 
 
 def _user(c: Ctx, id: str) -> User:
-    user = c.session.get(User, numeric_id(id, "user"))
-    if user is None:
-        raise NotFound(f"user {id} does not exist")
-    return user
+    """The user, when inside the caller's regions (else 404, so its existence does not leak)."""
+    reach = user_reach(c.session, c.principal)
+    return service.visible_user(c.session, user_id=numeric_id(id, "user"), actor=reach)
 
 
 @router.get("/users/{id}", summary="Get a user / 查看用户", response_model=UserOut)
@@ -280,6 +283,7 @@ def create_user(body: UserCreate, c: Annotated[Ctx, Depends(ctx)]) -> JSONRespon
         phone=body.phone,
         email=body.email,
         password=body.password,
+        actor=user_reach(c.session, c.principal),
     )
     logged = _user_document(c, user, pii=False)
     response = reply(
@@ -316,6 +320,7 @@ def patch_user(
         user_id=user.id,
         changes=changes(body, {"team": "team_id"}),
         actor_id=c.principal.user_id,
+        actor=user_reach(c.session, c.principal),
     )
     after = _user_document(c, user, pii=False)
     document = _user_document(c, user) | {"revokedTokens": result.revoked_tokens}
