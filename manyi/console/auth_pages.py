@@ -88,14 +88,17 @@ def login_submit(
                 session, username=username.strip(), password=password, client=client, via="console"
             )
             principal = principal_for_token(session, secret)
-    except TooManyAttempts:
-        return _login_page(
+    except TooManyAttempts as exc:
+        # The right password is refused too while locked: otherwise the lock would only slow guessing.
+        locked = _login_page(
             request,
             locale,
             error=_("Too many failed logins; try again in 15 minutes."),
             status=429,
             username=username,
         )
+        locked.headers["Retry-After"] = str(exc.retry_after)
+        return locked
     except NotAuthenticated:
         return _login_page(
             request, locale, error=_("Wrong user name or password."), status=401, username=username

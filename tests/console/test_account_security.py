@@ -57,6 +57,7 @@ def test_probe_forty_wrong_passwords_in_the_console_lock_the_account(console: Co
     assert _failures(console, "agent_all") == 5  # before: none kept (rolled back with the request)
     locked = _login(console, "agent_all", PASSWORD)
     assert locked.status_code == 429 and SESSION_COOKIE not in locked.headers.get("set-cookie", "")
+    assert int(locked.headers["retry-after"]) == 15 * 60
     assert "登录失败次数过多，请 15 分钟后再试。" in text_of(locked.text)
 
 
