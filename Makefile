@@ -15,7 +15,7 @@ install: $(UV)
 demo: install
 	MANYI_DATABASE_URL=$(DEMO_DB) $(MANYI) db upgrade
 	MANYI_DATABASE_URL=$(DEMO_DB) $(MANYI) demo --if-empty
-	MANYI_DATABASE_URL=$(DEMO_DB) $(MANYI) serve --with-worker
+	MANYI_ENV=demo MANYI_DATABASE_URL=$(DEMO_DB) $(MANYI) serve --with-worker
 
 lint: install
 	$(UV) run --frozen ruff check manyi tests bench

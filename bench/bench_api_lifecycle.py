@@ -57,7 +57,7 @@ def prepare(url: str) -> None:
         s.add(RoutingRule(rank=10, order_type="fault", team_id=team.id))
         seed_calendars(s)
         seed_default_policies(s)
-        create_user(s, username="bench", roles=["agent"], regions=["330100"], password="bench-password")
+        create_user(s, username="bench", roles=["agent"], regions=["330100"], password="load-test-secret-7")
     engine.dispose()
 
 
@@ -126,7 +126,7 @@ def measure_manyi(url: str, port: int) -> dict[str, float]:
     try:
         server = f"http://127.0.0.1:{port}"
         token = httpx.post(
-            f"{server}/api/v1/auth/token", data={"username": "bench", "password": "bench-password"}
+            f"{server}/api/v1/auth/token", data={"username": "bench", "password": "load-test-secret-7"}
         ).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
         patch_headers = {**headers, "Content-Type": "application/merge-patch+json"}

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from manyi.core.cli_support import cli_errors, console
+from manyi.core.cli_support import cli_errors, console, require_safe_secret_key
 
 
 def register(app: typer.Typer) -> None:
@@ -27,6 +27,7 @@ def register(app: typer.Typer) -> None:
         from manyi.core.serving import run_server
         from manyi.core.settings import get_settings
 
+        require_safe_secret_key()
         settings = get_settings()
         host, port = host or settings.host, port or settings.port
         worker = subprocess.Popen([sys.executable, "-m", "manyi.cli", "worker"]) if with_worker else None

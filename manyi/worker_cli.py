@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from manyi.core.cli_support import cli_errors
+from manyi.core.cli_support import cli_errors, require_safe_secret_key
 
 
 def register(app: typer.Typer) -> None:
@@ -22,4 +22,5 @@ def register(app: typer.Typer) -> None:
         from manyi.worker import Worker
 
         configure_logging(get_settings().log_level)
+        require_safe_secret_key()
         Worker(batch=batch or None).run(once=once)

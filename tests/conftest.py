@@ -20,6 +20,11 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+# The suite runs servers and workers (some as child processes) with the built-in secret key: dev mode
+# lets them start, with a warning. Production, the default, refuses; tests/core/test_secret_key.py
+# checks that refusal explicitly.
+os.environ.setdefault("MANYI_ENV", "dev")
+
 from manyi.core import db as core_db
 from manyi.core.model_registry import load_all_models
 

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy.orm import Session
 
 from manyi.api.deps import Ctx, ctx, db
-from manyi.auth.service import TOKEN_LIFETIME, NotAuthenticated, login, revoke_token
+from manyi.auth.flows import login_flow
+from manyi.auth.service import TOKEN_LIFETIME, revoke_token
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth 认证"])
 
@@ -21,8 +22,9 @@ def _client(request: Request) -> str:
     "/token",
     summary="Log in with user name and password / 用户名密码登录",
     description="OAuth2 password flow. Returns a bearer token valid for 12 hours. "
-    "Five failed attempts for a user within 15 minutes lock further attempts for 15 minutes.\n\n"
-    "OAuth2 密码模式，返回有效期 12 小时的令牌；同一用户 15 分钟内失败 5 次将被限制 15 分钟。",
+    "Five failed attempts for a user within 15 minutes (API and console together) lock further attempts "
+    "for 15 minutes, the right password included.\n\n"
+    "OAuth2 密码模式，返回有效期 12 小时的令牌；同一用户 15 分钟内失败 5 次（API 与控制台合计）将被限制 15 分钟。",
 )
 def issue_token(
     request: Request,
@@ -30,11 +32,9 @@ def issue_token(
     password: Annotated[str, Form(min_length=1, max_length=256)],
     session: Annotated[Session, Depends(db)],
 ) -> dict[str, Any]:
-    try:
-        secret, _token = login(session, username=username, password=password, client=_client(request))
-    except NotAuthenticated:
-        session.commit()  # keep the recorded failure: it is what the rate limit counts
-        raise
+    secret, _token = login_flow(
+        session, username=username, password=password, client=_client(request), via="api"
+    )
     return {
         "access_token": secret,
         "token_type": "bearer",

@@ -7,22 +7,27 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from manyi.auth.models import ApiKey, ApiToken, LoginFailure
 from manyi.auth.permissions import permissions_for
 from manyi.core.clock import now
+from manyi.core.db import is_postgres
 from manyi.core.errors import ManyiError, NotFound, ValidationFailed
+from manyi.core.logging import get_logger
 from manyi.core.refdata import bump, cached
 from manyi.org.models import User
-from manyi.org.passwords import verify_password
+from manyi.org.passwords import burn_password_check, verify_password
 from manyi.org.reference import region_chain, region_index, user_index
+from manyi.org.user_scope import Reach
 
 TOKEN_LIFETIME = timedelta(hours=12)  # one shift and a half; staff log in again next day
 FAILURE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_USER = 5
 MAX_FAILURES_PER_CLIENT = 30
+LOGIN_LOCK_SPACE = 4242  # first key of PostgreSQL advisory locks on login attempts (one user name each)
+log = get_logger(__name__)
 
 
 class NotAuthenticated(ManyiError):
@@ -74,12 +79,31 @@ def _principal(session: Session, user_id: int, token_id: int | None = None) -> P
     )
 
 
+def _hold_attempts_of(session: Session, username: str) -> None:
+    """Serialise the login attempts for one user name until this transaction ends, so parallel
+    guesses cannot all pass the failure count before any of them is recorded. SQLite already runs one
+    writing transaction at a time (BEGIN IMMEDIATE); PostgreSQL takes a transaction advisory lock."""
+    if is_postgres(session):
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(:name))"),
+            {"space": LOGIN_LOCK_SPACE, "name": username},
+        )
+
+
 def login(
-    session: Session, *, username: str, password: str, client: str = "unknown", at: datetime | None = None
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    client: str = "unknown",
+    via: str = "api",
+    at: datetime | None = None,
 ) -> tuple[str, ApiToken]:
-    """Check a password and issue a bearer token; refuse after too many recent failures."""
+    """Check a password and issue a bearer token; refuse after too many recent failures. A failure
+    is flushed, not committed: callers use `manyi.auth.flows.login_flow`, which keeps it."""
     at = at or now()
     since = at - FAILURE_WINDOW
+    _hold_attempts_of(session, username)
     by_user, by_client = session.execute(
         select(
             select(func.count())
@@ -91,17 +115,24 @@ def login(
         )
     ).one()
     if by_user >= MAX_FAILURES_PER_USER or by_client >= MAX_FAILURES_PER_CLIENT:
+        log.warning("login_locked", username=username, client=client, via=via)
         raise TooManyAttempts(
             f"too many failed logins; try again in {int(FAILURE_WINDOW.total_seconds() // 60)} minutes",
             retry_after=int(FAILURE_WINDOW.total_seconds()),
         )
-    user = session.scalars(select(User).where(User.username == username)).first()
-    # Same message whether the user exists or not, so the answer does not reveal valid user names.
-    if user is None or not user.active or not verify_password(user.password_hash, password):
+    found = session.scalars(select(User).where(User.username == username)).first()
+    user = found if found is not None and found.active else None
+    if user is None:
+        burn_password_check(password)  # as slow as a wrong password: timing must not reveal user names
+    if user is None or not verify_password(user.password_hash, password):
+        # Same message whether the user exists or not, so the answer does not reveal valid user names.
         session.add(LoginFailure(username=username[:64], client=client[:64], at=at))
         session.flush()
+        log.warning("login_failed", username=username, client=client, via=via)
         raise NotAuthenticated("wrong user name or password")
-    return issue_token(session, user_id=user.id, client=client, at=at)
+    log.info("login", username=username, user_id=user.id, client=client, via=via)
+    label = client if via == "api" else f"{via} {client}"  # the token's client says where it was issued
+    return issue_token(session, user_id=user.id, client=label, at=at)
 
 
 def issue_token(
@@ -216,3 +247,8 @@ def scope_regions(session: Session, principal: Principal) -> frozenset[str] | No
 def in_scope(session: Session, principal: Principal, region_code: str | None) -> bool:
     scope = scope_regions(session, principal)
     return scope is None or (region_code is not None and region_code in scope)
+
+
+def user_reach(session: Session, principal: Principal) -> Reach:
+    """What the caller holds when administering users: their permissions and region scope."""
+    return Reach(principal.permissions, scope_regions(session, principal))

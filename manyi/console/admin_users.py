@@ -1,5 +1,7 @@
 """/admin/users: staff accounts — list (by role and team, paginated), create, change roles, regions,
-team and active flag, reset the password. Passwords are never shown, only whether one is set."""
+team and active flag, reset the password. Passwords are never shown, only whether one is set.
+An administrator sees and changes only users inside their regions and offers and grants only the
+roles and regions they hold (manyi.org.user_scope, the same rule as the admin API)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from fastapi.responses import Response
 from sqlalchemy import String, cast, select
 
 from manyi.auth.permissions import ROLES
+from manyi.auth.service import user_reach
 from manyi.console.admin_common import (
     PAGE_SIZE,
     can_change,
@@ -24,7 +27,9 @@ from manyi.console.labels import label
 from manyi.core.errors import NotFound
 from manyi.org import service
 from manyi.org.models import Team, User
-from manyi.org.reference import team_name
+from manyi.org.password_policy import MIN_LENGTH, PasswordProblem, password_problem
+from manyi.org.reference import region_index, team_name
+from manyi.org.user_scope import Reach, ReachProblem, reach_problem
 
 router = APIRouter(prefix="/admin/users", include_in_schema=False)
 # The service's field names (API spelling) -> this page's inputs.
@@ -45,8 +50,66 @@ def _teams(p: Page) -> list[tuple[int, str]]:
     return [(t.id, t.name) for t in p.session.scalars(select(Team).order_by(Team.name))]
 
 
-def _roles() -> list[tuple[str, str]]:
-    return [(r, label("role", r)) for r in ROLES]
+def _roles(reach: Reach) -> list[tuple[str, str]]:
+    """The roles this administrator may grant (a picker never offers more)."""
+    return [(r, label("role", r)) for r in reach.roles()]
+
+
+def _regions(p: Page, reach: Reach) -> list[tuple[str, str]]:
+    """The regions this administrator covers, districts indented under their city."""
+    index = region_index(p.session)
+    shown = []
+    for code in sorted(index):
+        if reach.scope is None or code in reach.scope:
+            depth = len(_ancestors(index, code))
+            shown.append((code, "\u3000" * depth + f"{index[code].name} {code}"))
+    return shown
+
+
+def _ancestors(index: dict[str, Any], code: str) -> list[str]:
+    chain: list[str] = []
+    parent = index[code].parent_code
+    while parent and parent in index and parent not in chain:
+        chain.append(parent)
+        parent = index[parent].parent_code
+    return chain
+
+
+def _codes(values: list[str]) -> list[str]:
+    """Region codes from the picker (one per value) or typed in one box ("330106, 330100")."""
+    return [code for value in values for code in words(value)]
+
+
+def _password_error(p: Page, problem: PasswordProblem) -> str:
+    """The broken rule, in the user's language (the policy's English sentences are the message ids)."""
+    messages = {
+        "control": p.gettext("The password must not contain control or invisible characters."),
+        "blank": p.gettext("The password must not be only spaces."),
+        "short": p.gettext("The password needs at least %(n)s characters."),
+        "long": p.gettext("The password may have at most %(n)s characters."),
+        "username": p.gettext("The password must not be or contain the user name."),
+        "common": p.gettext("This password is among the most common passwords; choose another."),
+    }
+    return messages[problem.rule] % problem.params
+
+
+def _reach_error(p: Page, problem: ReachProblem) -> tuple[str, str]:
+    """(form field, message) for a grant beyond the administrator's own roles or regions."""
+    role = label("role", problem.value) if problem.kind in ("role", "holds_role") else ""
+    messages = {
+        "role": ("roles", p.gettext("You cannot grant the role %(role)s: you do not hold it.")),
+        "holds_role": (
+            "roles",
+            p.gettext("You cannot change a user with the role %(role)s: you do not hold it."),
+        ),
+        "region": (
+            "regions",
+            p.gettext("You cannot grant the region %(code)s: it lies outside your regions."),
+        ),
+        "all_regions": ("regions", p.gettext("Choose at least one region: you do not cover all regions.")),
+    }
+    field, message = messages[problem.kind]
+    return field, message % {"role": role, "code": problem.value}
 
 
 @router.get("")
@@ -57,8 +120,11 @@ def list_users(
     pageno: Annotated[str, Query(alias="page")] = "1",
 ) -> Response:
     can_view(p)
+    reach = user_reach(p.session, p.principal)
     number = page_number(pageno)
     query = select(User).order_by(User.username, User.id)
+    if reach.scope is not None:
+        query = query.where(User.id.in_(service.visible_user_ids(p.session, actor=reach)))
     if role in ROLES:
         # roles is a JSON list: match the quoted name in its text (same on SQLite and PostgreSQL)
         query = query.where(cast(User.roles, String).like(f'%"{role}"%'))
@@ -73,22 +139,33 @@ def list_users(
         role=role,
         team=team,
         teams=_teams(p),
-        roles=_roles(),
+        roles=_roles(reach),
         team_name=lambda team_id: team_name(p.session, team_id) or "",
     )
 
 
-def _new_form(p: Page, form: dict[str, Any], errors: dict[str, str], status: int = 200) -> Response:
-    return p.render(
-        "admin/user_new.html", status_code=status, form=form, errors=errors, teams=_teams(p), roles=_roles()
-    )
+def _choices(p: Page, reach: Reach) -> dict[str, Any]:
+    """What the new and edit forms offer: teams, and only the roles and regions the caller holds."""
+    return {
+        "teams": _teams(p),
+        "roles": _roles(reach),
+        "regions": _regions(p, reach),
+        "all_regions": reach.scope is None,
+        "password_min": MIN_LENGTH,
+    }
+
+
+def _new_form(
+    p: Page, reach: Reach, form: dict[str, Any], errors: dict[str, str], status: int = 200
+) -> Response:
+    return p.render("admin/user_new.html", status_code=status, form=form, errors=errors, **_choices(p, reach))
 
 
 @router.get("/new")
 def new_user(p: Annotated[Page, Depends(page)]) -> Response:
     can_change(p)
-    blank = {"username": "", "display_name": "", "roles": [], "regions": "", "team_id": "", "skills": ""}
-    return _new_form(p, blank, {})
+    blank = {"username": "", "display_name": "", "roles": [], "regions": [], "team_id": "", "skills": ""}
+    return _new_form(p, user_reach(p.session, p.principal), blank, {})
 
 
 @router.post("/new")
@@ -97,17 +174,19 @@ def create_user(
     username: Text = "",
     display_name: Text = "",
     roles: Many = [],  # noqa: B006 - FastAPI copies form defaults
-    regions: Text = "",
+    regions: Many = [],  # noqa: B006
     team_id: Text = "",
     skills: Text = "",
     password: Text = "",
 ) -> Response:
     can_change(p)
+    reach = user_reach(p.session, p.principal)
+    codes = _codes(regions)
     form = {
         "username": username,
         "display_name": display_name,
         "roles": roles,
-        "regions": regions,
+        "regions": codes,
         "team_id": team_id,
         "skills": skills,
     }
@@ -116,8 +195,13 @@ def create_user(
         errors["username"] = p.gettext("Enter a user name.")
     if not roles:
         errors["roles"] = p.gettext("Choose at least one role.")
-    if len(password) < service.MIN_PASSWORD_LENGTH:
-        errors["password"] = p.gettext("The password needs at least 8 characters.")
+    problem = password_problem(password, username=username.strip())
+    if problem is not None:
+        errors["password"] = _password_error(p, problem)
+    beyond = reach_problem(reach, roles=roles, regions=codes)
+    if beyond is not None:
+        field, message = _reach_error(p, beyond)
+        return _new_form(p, reach, form, {**errors, field: message}, 403)
     user = submit(
         p,
         errors,
@@ -126,12 +210,13 @@ def create_user(
             username=username,
             display_name=display_name or None,
             roles=roles,
-            regions=words(regions),
+            regions=codes,
             team_id=int(team_id) if team_id.isdigit() else None,
             skills=words(skills),
             password=password,
+            actor=reach,
         ),
-        form_page=lambda found: _new_form(p, form, found, 422),
+        form_page=lambda found: _new_form(p, reach, form, found, 422),
         fields=FIELDS,
         default="username",
     )
@@ -141,15 +226,17 @@ def create_user(
     return p.redirect(f"/admin/users/{user.id}", flash=p.gettext("User created."))
 
 
-def _user(p: Page, user_id: int) -> User:
-    user = p.session.get(User, user_id)
-    if user is None:
-        raise NotFound(p.gettext("No such user."))
-    return user
+def _user(p: Page, reach: Reach, user_id: int) -> User:
+    """The user, when inside the caller's regions; otherwise reported missing, as orders are."""
+    try:
+        return service.visible_user(p.session, user_id=user_id, actor=reach)
+    except NotFound:
+        raise NotFound(p.gettext("No such record, or it is outside your regions.")) from None
 
 
 def _edit_form(
     p: Page,
+    reach: Reach,
     user: User,
     form: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
@@ -158,7 +245,7 @@ def _edit_form(
     form = form or {
         "display_name": user.display_name,
         "roles": list(user.roles),
-        "regions": ", ".join(user.regions),
+        "regions": list(user.regions),
         "team_id": user.team_id or "",
         "skills": ", ".join(user.skills or []),
         "active": user.active,
@@ -169,16 +256,16 @@ def _edit_form(
         user=user,
         form=form,
         errors=errors or {},
-        teams=_teams(p),
-        roles=_roles(),
         editable=p.can("config:write"),
+        **_choices(p, reach),
     )
 
 
 @router.get("/{user_id}")
 def edit_user(p: Annotated[Page, Depends(page)], user_id: int) -> Response:
     can_view(p)
-    return _edit_form(p, _user(p, user_id))
+    reach = user_reach(p.session, p.principal)
+    return _edit_form(p, reach, _user(p, reach, user_id))
 
 
 @router.post("/{user_id}")
@@ -187,17 +274,19 @@ def update_user(
     user_id: int,
     display_name: Text = "",
     roles: Many = [],  # noqa: B006
-    regions: Text = "",
+    regions: Many = [],  # noqa: B006
     team_id: Text = "",
     skills: Text = "",
     active: Text = "",
 ) -> Response:
     can_change(p)
-    user = _user(p, user_id)
+    reach = user_reach(p.session, p.principal)
+    user = _user(p, reach, user_id)
+    codes = _codes(regions)
     form = {
         "display_name": display_name,
         "roles": roles,
-        "regions": regions,
+        "regions": codes,
         "team_id": team_id,
         "skills": skills,
         "active": bool(active),
@@ -207,10 +296,14 @@ def update_user(
         errors["roles"] = p.gettext("Choose at least one role.")
     elif not display_name.strip():
         errors["display_name"] = p.gettext("Enter a display name.")
+    beyond = reach_problem(reach, current_roles=user.roles, roles=roles, regions=codes)
+    if beyond is not None:
+        field, message = _reach_error(p, beyond)
+        return _edit_form(p, reach, user, form, {**errors, field: message}, 403)
     changes = {
         "display_name": display_name,
         "roles": roles,
-        "regions": words(regions),
+        "regions": codes,
         "team_id": int(team_id) if team_id.isdigit() else None,
         "skills": words(skills),
         "active": bool(active),
@@ -219,9 +312,9 @@ def update_user(
         p,
         errors,
         save=lambda: service.update_user(
-            p.session, user_id=user.id, changes=changes, actor_id=p.principal.user_id
+            p.session, user_id=user.id, changes=changes, actor_id=p.principal.user_id, actor=reach
         ),
-        form_page=lambda found: _edit_form(p, _user(p, user_id), form, found, 422),
+        form_page=lambda found: _edit_form(p, reach, _user(p, reach, user_id), form, found, 422),
         fields=FIELDS,
         default="display_name",
     )
@@ -239,19 +332,28 @@ def reset_password(
     p: Annotated[Page, Depends(page)], user_id: int, password: Text = "", confirm: Text = ""
 ) -> Response:
     can_change(p)
-    user = _user(p, user_id)
+    reach = user_reach(p.session, p.principal)
+    user = _user(p, reach, user_id)
+    beyond = reach_problem(reach, current_roles=user.roles)
+    if beyond is not None:
+        return _edit_form(p, reach, user, None, {"password": _reach_error(p, beyond)[1]}, 403)
     errors: dict[str, str] = {}
-    if len(password) < service.MIN_PASSWORD_LENGTH:
-        errors["password"] = p.gettext("The password needs at least 8 characters.")
+    problem = password_problem(password, username=user.username)
+    if problem is not None:
+        errors["password"] = _password_error(p, problem)
     elif password != confirm:
         errors["confirm"] = p.gettext("The two passwords differ.")
     saved = submit(
         p,
         errors,
         save=lambda: service.update_user(
-            p.session, user_id=user.id, changes={"password": password}, actor_id=p.principal.user_id
+            p.session,
+            user_id=user.id,
+            changes={"password": password},
+            actor_id=p.principal.user_id,
+            actor=reach,
         ),
-        form_page=lambda found: _edit_form(p, _user(p, user_id), None, found, 422),
+        form_page=lambda found: _edit_form(p, reach, _user(p, reach, user_id), None, found, 422),
         fields={},
         default="password",
     )

@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from manyi.auth.service import NotAuthenticated, TooManyAttempts, login, principal_for_token, revoke_token
+from manyi.auth.flows import login_flow
+from manyi.auth.service import NotAuthenticated, TooManyAttempts, principal_for_token, revoke_token
 from manyi.console import i18n
 from manyi.console import session as console_session
 from manyi.console.deps import Page, page, public_locale
@@ -83,18 +84,21 @@ def login_submit(
     client = request.client.host if request.client else "unknown"
     try:
         with unit_of_work() as session:
-            secret, _token = login(
-                session, username=username.strip(), password=password, client=f"console {client}"
+            secret, _token = login_flow(
+                session, username=username.strip(), password=password, client=client, via="console"
             )
             principal = principal_for_token(session, secret)
-    except TooManyAttempts:
-        return _login_page(
+    except TooManyAttempts as exc:
+        # The right password is refused too while locked: otherwise the lock would only slow guessing.
+        locked = _login_page(
             request,
             locale,
             error=_("Too many failed logins; try again in 15 minutes."),
             status=429,
             username=username,
         )
+        locked.headers["Retry-After"] = str(exc.retry_after)
+        return locked
     except NotAuthenticated:
         return _login_page(
             request, locale, error=_("Wrong user name or password."), status=401, username=username

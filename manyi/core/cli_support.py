@@ -39,3 +39,24 @@ def cli_errors(func: F) -> F:
             fail(str(exc))
 
     return wrapper  # type: ignore[return-value]
+
+
+def require_safe_secret_key() -> None:
+    """Refuse to serve or work in production with a guessable MANYI_SECRET_KEY (it keys ID-number
+    encryption and the console's CSRF tokens); in demo or dev mode, say so loudly and go on."""
+    from manyi.core.logging import get_logger
+    from manyi.core.settings import SECRET_KEY_HOWTO, get_settings, secret_key_problem
+
+    settings = get_settings()
+    problem = secret_key_problem(settings)
+    if problem is None:
+        return
+    if settings.env == "production":
+        fail(f"{problem}; {SECRET_KEY_HOWTO}")
+    err_console.print(
+        f"[bold yellow]warning:[/] {problem}. MANYI_ENV={settings.env}: acceptable for a demo or "
+        "development, never for real customers' data (set MANYI_SECRET_KEY and MANYI_ENV=production).",
+        highlight=False,
+        soft_wrap=True,
+    )
+    get_logger("manyi.security").warning("insecure_secret_key", env=settings.env, problem=problem)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import Field
@@ -22,6 +22,15 @@ def _config_file_values() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError(f"config file {path}: expected a mapping of setting names to values")
     return {str(k).lower(): v for k, v in data.items()}
+
+
+DEFAULT_SECRET_KEY = "manyi-development-key-change-me"
+MIN_SECRET_KEY_LENGTH = 32
+SECRET_KEY_HOWTO = (
+    "set MANYI_SECRET_KEY to a random secret of at least 32 characters, e.g. "
+    "export MANYI_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+    "or run a demo or development server with MANYI_ENV=demo or MANYI_ENV=dev"
+)
 
 
 class Settings(BaseSettings):
@@ -41,8 +50,11 @@ class Settings(BaseSettings):
     # status, timeliness) per region scope; the page says as of when. 0 recomputes them every request.
     supervisor_figures_seconds: float = Field(default=30.0, ge=0)
     log_level: str = "INFO"
-    # Keys PII at rest (ID numbers): set MANYI_SECRET_KEY in production; the default is for demos only.
-    secret_key: str = "manyi-development-key-change-me"
+    # production (the default: refuses to serve with the built-in secret key), demo or dev (warn).
+    env: Literal["production", "demo", "dev"] = "production"
+    # Keys PII at rest (ID numbers) and the console's CSRF tokens: set MANYI_SECRET_KEY in production;
+    # the default is for demos only.
+    secret_key: str = DEFAULT_SECRET_KEY
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -58,3 +70,12 @@ def get_settings() -> Settings:
 def reset_settings() -> None:
     """Forget cached settings so the next get_settings() re-reads the environment."""
     get_settings.cache_clear()
+
+
+def secret_key_problem(settings: Settings) -> str | None:
+    """Why the secret key is unfit for a real server (the built-in default, or too short), or None."""
+    if settings.secret_key == DEFAULT_SECRET_KEY:
+        return "MANYI_SECRET_KEY is the built-in default, which anyone can read in the source"
+    if len(settings.secret_key) < MIN_SECRET_KEY_LENGTH:
+        return f"MANYI_SECRET_KEY is shorter than {MIN_SECRET_KEY_LENGTH} characters"
+    return None

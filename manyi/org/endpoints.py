@@ -31,6 +31,7 @@ from manyi.api.deps import Ctx, ctx
 from manyi.api.errors import ApiError
 from manyi.api.query import Attribute, parse_bool, parse_datetime, parse_fields
 from manyi.auth.permissions import ROLES
+from manyi.auth.service import user_reach
 from manyi.core.errors import NotFound
 from manyi.core.masking import mask_phone
 from manyi.org import service
@@ -228,11 +229,14 @@ USER_ATTRIBUTES = {
     summary="List users / 查询用户",
     description="TMF630 lists: filters `id`, `username`, `displayName`, `active`, `team.id`, `role`, "
     "`createdAt` (comparable); default sort `username`. Password hashes are never returned; phone numbers "
-    "are masked without pii:read.\n\n列出员工账号。",
+    "are masked without pii:read. A caller scoped to regions lists only users whose regions all lie inside "
+    "their own (a user of all regions is listed to all-regions callers only).\n\n列出员工账号（仅限本人辖区内的账号）。",
     response_model=list[UserOut],
 )
 def list_users(request: Request, c: Annotated[Ctx, Depends(ctx)]) -> JSONResponse:
     c.require("config:read")
+    reach = user_reach(c.session, c.principal)
+    visible = None if reach.scope is None else service.visible_user_ids(c.session, actor=reach)
     return list_page(
         request,
         c,
@@ -241,14 +245,14 @@ def list_users(request: Request, c: Annotated[Ctx, Depends(ctx)]) -> JSONRespons
         tiebreak=User.id,
         default_sort=[("username", False)],
         documents=lambda rows: [_user_document(c, u) for u in rows],
+        where=lambda s: s if visible is None else s.where(User.id.in_(visible)),
     )
 
 
 def _user(c: Ctx, id: str) -> User:
-    user = c.session.get(User, numeric_id(id, "user"))
-    if user is None:
-        raise NotFound(f"user {id} does not exist")
-    return user
+    """The user, when inside the caller's regions (else 404, so its existence does not leak)."""
+    reach = user_reach(c.session, c.principal)
+    return service.visible_user(c.session, user_id=numeric_id(id, "user"), actor=reach)
 
 
 @router.get("/users/{id}", summary="Get a user / 查看用户", response_model=UserOut)
@@ -263,7 +267,9 @@ def get_user(id: str, c: Annotated[Ctx, Depends(ctx)], fields: str | None = None
     status_code=201,
     summary="Create a user / 新建用户",
     description="`username` and `roles` are required; no `regions` means all regions. `password` is optional "
-    "(system accounts use API keys) and stored as an argon2 hash.\n\n新建员工账号，密码以 argon2 存储。",
+    "(system accounts use API keys), must keep the password policy and is stored as an argon2 hash. A caller "
+    "grants only roles whose permissions they have and regions inside their own (403 otherwise; all regions "
+    "only from an all-regions caller).\n\n新建员工账号，密码须符合密码策略，以 argon2 存储；只能授予本人具备的角色与辖区。",
     response_model=UserWritten,
     dependencies=JSON_BODY,
 )
@@ -280,6 +286,7 @@ def create_user(body: UserCreate, c: Annotated[Ctx, Depends(ctx)]) -> JSONRespon
         phone=body.phone,
         email=body.email,
         password=body.password,
+        actor=user_reach(c.session, c.principal),
     )
     logged = _user_document(c, user, pii=False)
     response = reply(
@@ -296,7 +303,9 @@ def create_user(body: UserCreate, c: Annotated[Ctx, Depends(ctx)]) -> JSONRespon
     description=f"`{MERGE_PATCH}`: `displayName`, `roles`, `regions`, `skills`, `team` (null: none), `phone`, "
     "`email`, `active`, `password`. Disabling a user or changing their roles, regions or password revokes "
     "their tokens at once (`revokedTokens`); nobody changes their own roles, regions or active flag. "
-    "`If-Match` refuses a stale change (412).\n\n修改账号；停用或变更角色、区域、密码时立即吊销其令牌。",
+    "`If-Match` refuses a stale change (412). A user outside the caller's regions is 404; granting a role or "
+    "region beyond the caller's own, or changing a user whose role gives permissions the caller lacks, is 403."
+    "\n\n修改账号；停用或变更角色、区域、密码时立即吊销其令牌；辖区外账号视为不存在。",
     response_model=UserWritten,
     dependencies=PATCH_BODY,
 )
@@ -316,6 +325,7 @@ def patch_user(
         user_id=user.id,
         changes=changes(body, {"team": "team_id"}),
         actor_id=c.principal.user_id,
+        actor=user_reach(c.session, c.principal),
     )
     after = _user_document(c, user, pii=False)
     document = _user_document(c, user) | {"revokedTokens": result.revoked_tokens}

@@ -55,7 +55,12 @@ class UserCreate(Input):
     team: Ref | None = None
     phone: str | None = Field(None, max_length=32)
     email: str | None = Field(None, max_length=128)
-    password: str | None = Field(None, max_length=256, description="at least 8 characters; never returned")
+    password: str | None = Field(
+        None,
+        max_length=256,
+        description="at least 10 characters, not only spaces, no control characters, not a common password, "
+        "not containing the user name; never returned",
+    )
 
 
 class UserUpdate(Input):

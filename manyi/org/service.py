@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session
 
 from manyi.auth.permissions import ROLES
 from manyi.calendars.models import Calendar
-from manyi.core.errors import Conflict, NotFound, ValidationFailed
+from manyi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from manyi.org.models import Department, Region, Team, User
+from manyi.org.password_policy import password_problem
 from manyi.org.passwords import hash_password
+from manyi.org.reference import user_index
+from manyi.org.user_scope import Reach, reach_problem
 
-MIN_PASSWORD_LENGTH = 8
 USER_CHANGEABLE = frozenset(
     {"display_name", "roles", "regions", "skills", "team_id", "phone", "email", "active", "password"}
 )
@@ -40,12 +42,40 @@ def _check_regions(session: Session, regions: list[str]) -> list[str]:
     return list(dict.fromkeys(regions))
 
 
-def _check_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(
-            f"password: expected at least {MIN_PASSWORD_LENGTH} characters", field="password"
-        )
+def _check_password(password: str, *, username: str) -> str:
+    problem = password_problem(password, username=username)
+    if problem is not None:
+        raise ValidationFailed(problem.message, field="password")
     return hash_password(password)
+
+
+def _check_reach(
+    actor: Reach | None,
+    *,
+    current_roles: list[str] | None = None,
+    roles: list[str] | None = None,
+    regions: list[str] | None = None,
+) -> None:
+    if actor is None:  # the CLI: whoever runs it on the server already holds everything
+        return
+    problem = reach_problem(actor, current_roles=current_roles or (), roles=roles, regions=regions)
+    if problem is not None:
+        field = "regions" if problem.kind in ("region", "all_regions") else "roles"
+        raise PermissionDenied(f"{field}: {problem.english}", field=field)
+
+
+def visible_user(session: Session, *, user_id: int, actor: Reach | None) -> User:
+    """A user the actor may see; one outside their regions is reported as missing, like an order."""
+    user = session.get(User, user_id)
+    if user is None or (actor is not None and not actor.sees(user.regions)):
+        raise NotFound(f"user {user_id} does not exist")
+    return user
+
+
+def visible_user_ids(session: Session, *, actor: Reach) -> list[int]:
+    """Ids of the users the actor may see (users are hundreds, not millions: filtered in Python by
+    the same rule as one user, instead of a JSON containment query per database)."""
+    return [u.id for u in user_index(session).values() if actor.sees(u.regions)]
 
 
 def _check_team(session: Session, team_id: int | None) -> int | None:
@@ -73,8 +103,9 @@ def create_user(
     skills: list[str] | None = None,
     phone: str | None = None,
     email: str | None = None,
+    actor: Reach | None = None,
 ) -> User:
-    """Create a staff user; no regions means all regions."""
+    """Create a staff user; no regions means all regions. An actor grants only what they hold."""
     username = username.strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
         raise ValidationFailed(
@@ -84,6 +115,7 @@ def create_user(
         raise Conflict(f"username: {username!r} already exists", field="username")
     checked_roles = _check_roles(roles)
     regions = _check_regions(session, regions or [])
+    _check_reach(actor, roles=checked_roles, regions=regions)
     if team_name:
         team = session.scalars(select(Team).where(Team.name == team_name)).first()
         if team is None:
@@ -98,7 +130,7 @@ def create_user(
         team_id=_check_team(session, team_id),
         phone=phone,
         email=email,
-        password_hash=_check_password(password) if password is not None else None,
+        password_hash=_check_password(password, username=username) if password is not None else None,
     )
     session.add(user)
     session.flush()
@@ -119,18 +151,22 @@ class UserChange:
 
 
 def update_user(
-    session: Session, *, user_id: int, changes: Mapping[str, Any], actor_id: int | None = None
+    session: Session,
+    *,
+    user_id: int,
+    changes: Mapping[str, Any],
+    actor_id: int | None = None,
+    actor: Reach | None = None,
 ) -> UserChange:
     """Apply changes (keys of USER_CHANGEABLE). Disabling a user, or changing their roles, regions or
-    password, revokes their tokens; nobody changes their own roles, regions or active flag."""
+    password, revokes their tokens; nobody changes their own roles, regions or active flag. An actor
+    changes only users inside their regions (else NotFound) and grants only what they hold."""
     from manyi.auth.service import revoke_user_tokens
 
     unknown = set(changes) - USER_CHANGEABLE
     if unknown:
         raise ValidationFailed(f"{sorted(unknown)[0]}: cannot be changed", field=sorted(unknown)[0])
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} does not exist")
+    user = visible_user(session, user_id=user_id, actor=actor)
     new: dict[str, Any] = {}
     if "display_name" in changes:
         new["display_name"] = _check_display_name(changes["display_name"])
@@ -138,6 +174,7 @@ def update_user(
         new["roles"] = _check_roles(changes["roles"])
     if "regions" in changes:
         new["regions"] = _check_regions(session, changes["regions"])
+    _check_reach(actor, current_roles=list(user.roles), roles=new.get("roles"), regions=new.get("regions"))
     if "skills" in changes:
         new["skills"] = list(dict.fromkeys(changes["skills"]))
     if "team_id" in changes:
@@ -156,7 +193,7 @@ def update_user(
     # and see what changed, and cuts off a session that should no longer exist.
     revoke = bool({"roles", "regions"} & set(new)) or new.get("active") is False
     if changes.get("password") is not None:
-        new["password_hash"] = _check_password(changes["password"])
+        new["password_hash"] = _check_password(changes["password"], username=user.username)
         revoke = revoke or user_id != actor_id  # changing one's own password keeps one logged in
     for key, value in new.items():
         setattr(user, key, value)

@@ -90,7 +90,7 @@ def test_bad_input_is_shown_next_to_the_field_and_creates_nothing(console: Conso
     admin = console.user("admin")
     short = admin.post("/admin/users/new", data={"username": "wang", "roles": ["agent"], "password": "short"})
     assert short.status_code == 422
-    assert 'id="password-error"' in short.text and "至少 8 个字符" in short.text
+    assert 'id="password-error"' in short.text and "至少需要 10 个字符" in short.text
     assert 'aria-invalid="true" aria-describedby="password-error"' in short.text
     no_role = admin.post("/admin/users/new", data={"username": "wang", "password": "longenough1"})
     assert no_role.status_code == 422 and 'id="roles-error"' in no_role.text
@@ -178,6 +178,6 @@ def test_errors_follow_the_users_language(console: Console) -> None:
     page = admin.get("/admin/users/new")
     assert page.status_code == 200 and "Users and roles" in page.text
     short = admin.post("/admin/users/new", data={"username": "eng", "roles": ["agent"], "password": "short"})
-    assert short.status_code == 422 and "The password needs at least 8 characters." in short.text
+    assert short.status_code == 422 and "The password needs at least 10 characters." in short.text
     assert _user(console, "eng") is None
     console.session.rollback()
