@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -67,7 +68,7 @@ def _document(c: Ctx, row: Calendar) -> dict[str, Any]:
     weekly = service.weekly_hours(c.session, calendar_name=row.name)
     return CalendarOut(
         id=row.name,
-        href=f"{BASE}/{row.name}",
+        href=f"{BASE}/{quote(row.name, safe='')}",  # a URI: a Chinese name is percent-encoded
         name=row.name,
         kind=row.kind,
         timezone=row.timezone,

@@ -237,6 +237,17 @@ def test_create_a_calendar(api: Api) -> None:
     assert post(api, "/calendars", {**body, "name": "x"}, role="dispatcher").status_code == 403
 
 
+def test_a_calendar_with_a_chinese_name_gets_a_percent_encoded_location(api: Api) -> None:
+    """Found by schemathesis: a non-Latin-1 name in the Location header was a 500."""
+    body = {"name": "杭州营业厅", "weeklyHours": {"monday": [{"start": "09:00", "end": "18:00"}]}}
+    response = post(api, "/calendars", body)
+    assert response.status_code == 201, response.text
+    location = response.headers["location"]
+    assert location == "/api/v1/calendars/%E6%9D%AD%E5%B7%9E%E8%90%A5%E4%B8%9A%E5%8E%85"
+    assert response.json()["href"] == location
+    assert get(api, location.removeprefix("/api/v1")).json()["name"] == "杭州营业厅"
+
+
 def test_override_on_unrelated_date_leaves_natural_day_deadline_exact_over_http(api: Api) -> None:
     """The demo's case through the REST API: a complaint's 15-natural-day resolution deadline does not
     move when Saturday 5 December becomes a working day; its 2-working-day response deadline does,
