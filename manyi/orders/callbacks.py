@@ -31,6 +31,18 @@ OUTCOME_FIELDS = {"contact": "contact_outcome", "contact_failed": "contact_outco
 OUTCOME_FIELDS |= {"callback_ok": "callback_result", "callback_unsatisfied": "callback_result"}
 
 
+class CallbackNotAllowed(PermissionDenied):
+    """The acting member of staff may not make this order's callback (no permission, or resolved it)."""
+
+
+class WithdrawalNotAllowed(PermissionDenied):
+    """Cancelling or rejecting a complaint without the complaint:withdraw permission."""
+
+
+class CallbackRequired(ValidationFailed):
+    """A plain close of an order that closes only through its callback."""
+
+
 class NotYetUnreachable(ValidationFailed):
     """Closing as unreachable before the contact rule is met; says how far it is and when next."""
 
@@ -91,12 +103,12 @@ def check_callback_actor(session: Session, *, order: WorkOrder, actor_id: int | 
     """A callback and its attempts are made by the callback seats, never by whoever resolved the
     order (001: the check on the work is independent of it)."""
     if "ticket:callback" not in actor_permissions(session, actor_id):
-        raise PermissionDenied(
+        raise CallbackNotAllowed(
             "a callback is recorded by a member of staff with the ticket:callback permission "
             "(callback seats, agents, supervisors); technicians and partners cannot"
         )
     if actor_id == resolver_id(session, order_id=order.id):
-        raise PermissionDenied(
+        raise CallbackNotAllowed(
             f"you resolved work order {order.number}: its callback is made by someone else"
         )
 
@@ -120,7 +132,7 @@ def check_step(
         if not verdict.allowed:
             raise NotYetUnreachable(verdict)
     if action == "close" and closed_loop.needs_callback(order.type):
-        raise ValidationFailed(
+        raise CallbackRequired(
             f"outcome: a resolved {order.type} closes only through its callback; record the callback "
             "result (satisfied, basically_satisfied, unsatisfied, or unreachable under the contact rule) "
             "instead of a plain close",
@@ -130,7 +142,7 @@ def check_step(
         if not (reason and reason.strip()):
             raise ValidationFailed(f"reason: to {action} a {order.type} give the reason", field="reason")
         if "complaint:withdraw" not in actor_permissions(session, actor_id):
-            raise PermissionDenied(
+            raise WithdrawalNotAllowed(
                 f"to {action} a complaint needs the complaint:withdraw permission "
                 "(complaint handlers, supervisors)"
             )
@@ -184,7 +196,7 @@ def may_call_back(session: Session, *, order: WorkOrder, actor_id: int | None) -
     """Whether this member of staff may record the order's callback (for offering the form)."""
     try:
         check_callback_actor(session, order=order, actor_id=actor_id)
-    except PermissionDenied:
+    except CallbackNotAllowed:
         return False
     return True
 
