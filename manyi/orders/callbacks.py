@@ -17,14 +17,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from manyi.auth.permissions import permissions_for
+from manyi.auth.actors import actor_permissions
 from manyi.core.clock import zone
 from manyi.core.errors import PermissionDenied, ValidationFailed
 from manyi.core.settings import get_settings
 from manyi.orders import closed_loop
 from manyi.orders.closed_loop import FAILED_OUTCOMES, Reachability, unreachable_rule
 from manyi.orders.models import OrderCallback, OrderContact, OrderEvent, WorkOrder
-from manyi.org.reference import user_index
 
 # The history event of a contact or callback names its outcome as a change of this pseudo-field.
 OUTCOME_FIELDS = {"contact": "contact_outcome", "contact_failed": "contact_outcome"}
@@ -66,12 +65,6 @@ def contact_rule() -> tuple[int, timedelta]:
     """The configured contact rule: attempts required, and the least time between them."""
     settings = get_settings()
     return settings.unreachable_attempts, timedelta(minutes=settings.unreachable_spacing_minutes)
-
-
-def actor_permissions(session: Session, actor_id: int | None) -> frozenset[str]:
-    """What the acting staff member may do (nothing for no one, or for a disabled account)."""
-    info = user_index(session).get(actor_id) if actor_id is not None else None
-    return permissions_for(info.roles) if info is not None and info.active else frozenset()
 
 
 def resolver_id(session: Session, *, order_id: int) -> int | None:
