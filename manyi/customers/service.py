@@ -81,7 +81,8 @@ def check_rights(
         if "customer:flag" not in granted:
             raise PermissionDenied(
                 "listFlag: setting or clearing the red/blue list needs the customer:flag permission "
-                "(supervisors, complaint handlers)"
+                "(supervisors, complaint handlers)",
+                field="listFlag",
             )
         if reason is None:
             raise ValidationFailed("listFlagReason: a red/blue list change needs its reason", field="listFlagReason")
