@@ -18,7 +18,7 @@ from manyi.core.clock import zone
 from manyi.core.errors import IllegalTransition, ManyiError, NotFound, StaleVersion, ValidationFailed
 from manyi.core.settings import get_settings
 from manyi.orders import service
-from manyi.orders.callbacks import (
+from manyi.orders.closed_loop import (
     CallbackNotAllowed,
     CallbackRequired,
     NotYetUnreachable,

@@ -53,7 +53,9 @@ def contact(
     except (ManyiError, StaleDataError) as exc:
         return refuse(p, number, "contact", exc, values, ("outcome", "reason"))
     done = p.gettext(LABELS["contact_outcome"][outcome])
-    return p.redirect(f"/orders/{number}", flash=p.gettext("Contact attempt logged: %(outcome)s") % {"outcome": done})
+    return p.redirect(
+        f"/orders/{number}", flash=p.gettext("Contact attempt logged: %(outcome)s") % {"outcome": done}
+    )
 
 
 @router.post("/orders/{number}/callback")
@@ -84,4 +86,6 @@ def callback(
             exc.field = "result"
         return refuse(p, number, "callback", exc, values, ("result", "reason"))
     done = p.gettext(LABELS["callback_result"][result])
-    return p.redirect(f"/orders/{number}", flash=p.gettext("Callback recorded: %(result)s") % {"result": done})
+    return p.redirect(
+        f"/orders/{number}", flash=p.gettext("Callback recorded: %(result)s") % {"result": done}
+    )

@@ -234,7 +234,9 @@ def order_context(p: Page, order: WorkOrder, *, values: dict[str, str] | None = 
     legal = lifecycle.next_actions(order.type, order.status, order.stage) if can_update else []
     actions = sorted((a for a in legal if _offered(p, order, a)), key=ACTION_ORDER.index)
     log = loop_log(p.session, order=order)
-    calls_back = "callback_ok" in legal and may_call_back(p.session, order=order, actor_id=p.principal.user_id)
+    calls_back = "callback_ok" in legal and may_call_back(
+        p.session, order=order, actor_id=p.principal.user_id
+    )
     # Reaching the customer while the order is worked; once resolved, the callback's failed attempts.
     if order.status == "resolved":
         contact_outcomes = sorted(closed_loop.FAILED_OUTCOMES) if calls_back else []

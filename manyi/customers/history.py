@@ -44,7 +44,9 @@ def record_customer_event(
         actor_id=actor_id,
         action=action,
         changes=[
-            {"field": f, "before": _stored(f, b), "after": _stored(f, a)} for f, (b, a) in changes.items() if b != a
+            {"field": f, "before": _stored(f, b), "after": _stored(f, a)}
+            for f, (b, a) in changes.items()
+            if b != a
         ],
         note=note,
     )

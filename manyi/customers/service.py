@@ -85,7 +85,9 @@ def check_rights(
                 field="listFlag",
             )
         if reason is None:
-            raise ValidationFailed("listFlagReason: a red/blue list change needs its reason", field="listFlagReason")
+            raise ValidationFailed(
+                "listFlagReason: a red/blue list change needs its reason", field="listFlagReason"
+            )
     others = sorted(fields - {"list_flag"})
     if others and actor_id is not None and "customer:write" not in granted:
         raise PermissionDenied(f"changing {', '.join(others)} needs the customer:write permission")
@@ -141,7 +143,11 @@ def create_customer(
     )
     session.add(customer)
     session.flush()
-    given = {"customer_no": customer.customer_no, **values, "id_number": id_number.upper() if id_number else None}
+    given = {
+        "customer_no": customer.customer_no,
+        **values,
+        "id_number": id_number.upper() if id_number else None,
+    }
     record_customer_event(
         session,
         customer_id=customer.id,

@@ -19,10 +19,9 @@ from sqlalchemy.orm import Session
 
 from manyi.auth.actors import actor_permissions
 from manyi.core.clock import zone
-from manyi.core.errors import PermissionDenied, ValidationFailed
 from manyi.core.settings import get_settings
 from manyi.orders import closed_loop
-from manyi.orders.closed_loop import FAILED_OUTCOMES, Reachability, unreachable_rule
+from manyi.orders.closed_loop import FAILED_OUTCOMES, ContactRule, Reachability, unreachable_rule
 from manyi.orders.models import OrderCallback, OrderContact, OrderEvent, WorkOrder
 
 # The history event of a contact or callback names its outcome as a change of this pseudo-field.
@@ -30,41 +29,14 @@ OUTCOME_FIELDS = {"contact": "contact_outcome", "contact_failed": "contact_outco
 OUTCOME_FIELDS |= {"callback_ok": "callback_result", "callback_unsatisfied": "callback_result"}
 
 
-class CallbackNotAllowed(PermissionDenied):
-    """The acting member of staff may not make this order's callback (no permission, or resolved it)."""
-
-
-class WithdrawalNotAllowed(PermissionDenied):
-    """Cancelling or rejecting a complaint without the complaint:withdraw permission."""
-
-
-class CallbackRequired(ValidationFailed):
-    """A plain close of an order that closes only through its callback."""
-
-
-class NotYetUnreachable(ValidationFailed):
-    """Closing as unreachable before the contact rule is met; says how far it is and when next."""
-
-    def __init__(self, verdict: Reachability) -> None:
-        attempts = f"{len(verdict.counted)} of {verdict.required} failed attempts"
-        spacing = int(verdict.spacing.total_seconds() // 60)
-        if verdict.next_at is not None:
-            local = verdict.next_at.astimezone(zone(get_settings().default_timezone))
-            when = f"; next possible after {local:%Y-%m-%d %H:%M}"
-        else:
-            when = "; record a failed attempt first"
-        super().__init__(
-            f"outcome: unreachable needs {verdict.required} failed contact attempts at least "
-            f"{spacing} minutes apart since the order was resolved: {attempts}{when}",
-            field="outcome",
-        )
-        self.verdict = verdict
-
-
-def contact_rule() -> tuple[int, timedelta]:
-    """The configured contact rule: attempts required, and the least time between them."""
+def contact_rule() -> ContactRule:
+    """The configured contact rule: attempts required, the least time between them, the zone."""
     settings = get_settings()
-    return settings.unreachable_attempts, timedelta(minutes=settings.unreachable_spacing_minutes)
+    return ContactRule(
+        settings.unreachable_attempts,
+        timedelta(minutes=settings.unreachable_spacing_minutes),
+        zone(settings.default_timezone),
+    )
 
 
 def resolver_id(session: Session, *, order_id: int) -> int | None:
@@ -77,33 +49,26 @@ def resolver_id(session: Session, *, order_id: int) -> int | None:
     )
 
 
-def reachability(session: Session, *, order: WorkOrder) -> Reachability:
-    """The contact rule over the failed attempts since the order was (last) resolved."""
-    required, spacing = contact_rule()
+def failed_since_resolution(session: Session, *, order: WorkOrder) -> list[datetime]:
+    """When the failed attempts since the order was (last) resolved were made."""
     if order.resolved_at is None:
-        return unreachable_rule([], required=required, spacing=spacing)
-    failed = session.scalars(
-        select(OrderContact.at).where(
-            OrderContact.order_id == order.id,
-            OrderContact.outcome.in_(sorted(FAILED_OUTCOMES)),
-            OrderContact.at >= order.resolved_at,
+        return []
+    return list(
+        session.scalars(
+            select(OrderContact.at).where(
+                OrderContact.order_id == order.id,
+                OrderContact.outcome.in_(sorted(FAILED_OUTCOMES)),
+                OrderContact.at >= order.resolved_at,
+            )
         )
     )
-    return unreachable_rule(list(failed), required=required, spacing=spacing)
 
 
-def check_callback_actor(session: Session, *, order: WorkOrder, actor_id: int | None) -> None:
-    """A callback and its attempts are made by the callback seats, never by whoever resolved the
-    order (001: the check on the work is independent of it)."""
-    if "ticket:callback" not in actor_permissions(session, actor_id):
-        raise CallbackNotAllowed(
-            "a callback is recorded by a member of staff with the ticket:callback permission "
-            "(callback seats, agents, supervisors); technicians and partners cannot"
-        )
-    if actor_id == resolver_id(session, order_id=order.id):
-        raise CallbackNotAllowed(
-            f"you resolved work order {order.number}: its callback is made by someone else"
-        )
+def reachability(session: Session, *, order: WorkOrder) -> Reachability:
+    """The contact rule over the failed attempts since the order was (last) resolved."""
+    rule = contact_rule()
+    failed = failed_since_resolution(session, order=order)
+    return unreachable_rule(failed, required=rule.required, spacing=rule.spacing)
 
 
 def check_step(
@@ -115,31 +80,20 @@ def check_step(
     reason: str | None,
     actor_id: int | None,
 ) -> str | None:
-    """Check the closed loop's rules for an action the state machine allows; return the outcome it
-    records (contact outcome or callback result), or None."""
-    recorded = closed_loop.step_outcome(action, outcome)
-    if action in closed_loop.CALLBACK_ACTIONS or (action == "contact_failed" and order.status == "resolved"):
-        check_callback_actor(session, order=order, actor_id=actor_id)
-    if recorded == "unreachable":
-        verdict = reachability(session, order=order)
-        if not verdict.allowed:
-            raise NotYetUnreachable(verdict)
-    if action == "close" and closed_loop.needs_callback(order.type):
-        raise CallbackRequired(
-            f"outcome: a resolved {order.type} closes only through its callback; record the callback "
-            "result (satisfied, basically_satisfied, unsatisfied, or unreachable under the contact rule) "
-            "instead of a plain close",
-            field="outcome",
-        )
-    if closed_loop.withdrawal_checked(order.type, action):
-        if not (reason and reason.strip()):
-            raise ValidationFailed(f"reason: to {action} a {order.type} give the reason", field="reason")
-        if "complaint:withdraw" not in actor_permissions(session, actor_id):
-            raise WithdrawalNotAllowed(
-                f"to {action} a complaint needs the complaint:withdraw permission "
-                "(complaint handlers, supervisors)"
-            )
-    return recorded
+    """Check the closed loop's rules (manyi.orders.closed_loop.check_step) for an action the state
+    machine allows; return the outcome it records (contact outcome or callback result), or None."""
+    return closed_loop.check_step(
+        order_type=order.type,
+        status=order.status,
+        action=action,
+        outcome=outcome,
+        reason=reason,
+        actor_id=actor_id,
+        permissions=actor_permissions(session, actor_id),
+        resolver=lambda: resolver_id(session, order_id=order.id),
+        failed_attempts=lambda: failed_since_resolution(session, order=order),
+        rule=contact_rule(),
+    )
 
 
 def record_step(
@@ -187,11 +141,9 @@ def loop_log(session: Session, *, order: WorkOrder) -> LoopLog:
 
 def may_call_back(session: Session, *, order: WorkOrder, actor_id: int | None) -> bool:
     """Whether this member of staff may record the order's callback (for offering the form)."""
-    try:
-        check_callback_actor(session, order=order, actor_id=actor_id)
-    except CallbackNotAllowed:
-        return False
-    return True
+    return "ticket:callback" in actor_permissions(session, actor_id) and actor_id != resolver_id(
+        session, order_id=order.id
+    )
 
 
 def outcome_change(action: str, outcome: str | None) -> dict[str, tuple[Any, Any]]:

@@ -6,11 +6,11 @@ to orders, the bulk writer to specs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
-from manyi.core.errors import ValidationFailed
+from manyi.core.errors import PermissionDenied, ValidationFailed
 
 # A contact attempt (a call or a visit) and what came of it. Only "reached" is a contact: it meets
 # the first-contact clock and moves the order to the contacted stage; a status change never does.
@@ -125,3 +125,101 @@ def unreachable_rule(failed_at: Iterable[datetime], *, required: int, spacing: t
         if not counted or at - counted[-1] >= spacing:
             counted.append(at)
     return Reachability(tuple(counted), required, spacing)
+
+
+class CallbackNotAllowed(PermissionDenied):
+    """The acting member of staff may not make this order's callback (no permission, or resolved it)."""
+
+
+class WithdrawalNotAllowed(PermissionDenied):
+    """Cancelling or rejecting a complaint without the complaint:withdraw permission."""
+
+
+class CallbackRequired(ValidationFailed):
+    """A plain close of an order that closes only through its callback."""
+
+
+class NotYetUnreachable(ValidationFailed):
+    """Closing as unreachable before the contact rule is met; says how far it is and when next."""
+
+    def __init__(self, verdict: Reachability, zone: tzinfo) -> None:
+        attempts = f"{len(verdict.counted)} of {verdict.required} failed attempts"
+        spacing = int(verdict.spacing.total_seconds() // 60)
+        if verdict.next_at is not None:
+            when = f"; next possible after {verdict.next_at.astimezone(zone):%Y-%m-%d %H:%M}"
+        else:
+            when = "; record a failed attempt first"
+        super().__init__(
+            f"outcome: unreachable needs {verdict.required} failed contact attempts at least "
+            f"{spacing} minutes apart since the order was resolved: {attempts}{when}",
+            field="outcome",
+        )
+        self.verdict = verdict
+
+
+@dataclass(frozen=True)
+class ContactRule:
+    """The configured contact rule, and the zone its "next possible" times are told in."""
+
+    required: int
+    spacing: timedelta
+    zone: tzinfo
+
+
+def check_step(
+    *,
+    order_type: str,
+    status: str,
+    action: str,
+    outcome: str | None,
+    reason: str | None,
+    actor_id: int | None,
+    permissions: frozenset[str],
+    resolver: Callable[[], int | None],
+    failed_attempts: Callable[[], Iterable[datetime]],
+    rule: ContactRule,
+) -> str | None:
+    """Check the closed loop's rules for an action the state machine allows from `status`; return
+    the outcome it records. `resolver` (who resolved the order last) and `failed_attempts` (failed
+    attempts since then) are asked only when needed: the services read them from the database, the
+    bulk writer from the spec."""
+    recorded = step_outcome(action, outcome)
+    if action in CALLBACK_ACTIONS or (action == "contact_failed" and status == "resolved"):
+        # 001: by the callback seats, never by whoever resolved the order.
+        if "ticket:callback" not in permissions:
+            raise CallbackNotAllowed(
+                "a callback is recorded by a member of staff with the ticket:callback permission "
+                "(callback seats, agents, supervisors); technicians and partners cannot"
+            )
+        if actor_id == resolver():
+            raise CallbackNotAllowed("you resolved this work order: its callback is made by someone else")
+    if recorded == "unreachable":
+        verdict = unreachable_rule(failed_attempts(), required=rule.required, spacing=rule.spacing)
+        if not verdict.allowed:
+            raise NotYetUnreachable(verdict, rule.zone)
+    if action == "close" and needs_callback(order_type):
+        raise CallbackRequired(
+            f"outcome: a resolved {order_type} closes only through its callback; record the callback "
+            "result (satisfied, basically_satisfied, unsatisfied, or unreachable under the contact rule) "
+            "instead of a plain close",
+            field="outcome",
+        )
+    if withdrawal_checked(order_type, action):
+        if not (reason and reason.strip()):
+            raise ValidationFailed(f"reason: to {action} a {order_type} give the reason", field="reason")
+        if "complaint:withdraw" not in permissions:
+            raise WithdrawalNotAllowed(
+                f"to {action} a complaint needs the complaint:withdraw permission "
+                "(complaint handlers, supervisors)"
+            )
+    return recorded
+
+
+def checked_by(order_type: str, action: str) -> bool:
+    """Whether check_step has anything to check for this action on this type."""
+    return (
+        action in CONTACT_ACTIONS
+        or action in CALLBACK_ACTIONS
+        or (action == "close" and needs_callback(order_type))
+        or withdrawal_checked(order_type, action)
+    )

@@ -180,7 +180,9 @@ def check_note_type(note: NoteIn, *, at_creation: bool) -> bool:
             )
         return False
     if note.type_ != CONTACT_NOTE:
-        raise ValidationFailed(f"note.@type: expected Note or {CONTACT_NOTE}, got {note.type_!r}", field="note")
+        raise ValidationFailed(
+            f"note.@type: expected Note or {CONTACT_NOTE}, got {note.type_!r}", field="note"
+        )
     if at_creation:
         raise ValidationFailed(
             f"note: a {CONTACT_NOTE} records an attempt to reach the customer on an existing ticket; "

@@ -51,11 +51,17 @@ def test_red_and_blue_list_changes_need_the_list_permission_and_a_reason(api: Ap
     cleared = _patch(api, cid, "supervisor", _flag(None, "复核后移出蓝名单"))
     assert cleared.status_code == 200 and _stored_flag(api, cid) is None
     flags = [
-        (e["author"], e["changes"], e["reason"]) for e in _history(api, cid).json() if e["action"] == "updated"
+        (e["author"], e["changes"], e["reason"])
+        for e in _history(api, cid).json()
+        if e["action"] == "updated"
     ]
     assert flags == [
         ("supervisor_all", [{"field": "list_flag", "before": "blue", "after": None}], "复核后移出蓝名单"),
-        ("complaint_handler_all", [{"field": "list_flag", "before": "red", "after": "blue"}], "半年内无理重复投诉 6 次"),
+        (
+            "complaint_handler_all",
+            [{"field": "list_flag", "before": "red", "after": "blue"}],
+            "半年内无理重复投诉 6 次",
+        ),
         ("supervisor_all", [{"field": "list_flag", "before": None, "after": "red"}], "省公司重要客户"),
     ]
 
@@ -100,7 +106,11 @@ def test_every_customer_change_is_an_audited_event_with_pii_masked_per_role(api:
     created = {c["field"]: c["after"] for c in agent_view[1]["changes"]}
     assert created["id_number"] == "330106********123X"  # stored masked, even for pii:read
     inspector_view = _history(api, cid, "inspector").json()
-    assert inspector_view[0]["changes"][0] == {"field": "phone", "before": "139****5678", "after": "137****1111"}
+    assert inspector_view[0]["changes"][0] == {
+        "field": "phone",
+        "before": "139****5678",
+        "after": "137****1111",
+    }
     stored = api.session.scalars(select(CustomerEvent).where(CustomerEvent.customer_id == int(cid))).all()
     api.session.commit()
     assert all("33010619900101123X" not in str(e.changes) for e in stored)

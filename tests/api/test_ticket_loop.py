@@ -64,7 +64,10 @@ def test_a_contact_note_from_acknowledged_moves_the_ticket_in_progress(api: Api)
 def test_bad_contact_notes_are_refused_naming_the_field_and_change_nothing(api: Api) -> None:
     tid = new_ticket(api).json()["id"]
     for note, message in (
-        ({"@type": "ContactAttemptNote", "text": "x"}, "note.outcome: a ContactAttemptNote needs its outcome"),
+        (
+            {"@type": "ContactAttemptNote", "text": "x"},
+            "note.outcome: a ContactAttemptNote needs its outcome",
+        ),
         ({"@type": "ContactAttemptNote", "outcome": "busy", "text": "x"}, "got 'busy'"),
         ({"outcome": "reached", "text": "x"}, "note.outcome: only a ContactAttemptNote"),
         ({"@type": "Memo", "text": "x"}, "note.@type: expected Note or ContactAttemptNote"),
@@ -81,7 +84,9 @@ def test_every_complaint_gets_a_callback_before_it_closes(api: Api) -> None:
     tid = _resolved_complaint(api)
     plain = patch(api, tid, {"status": "closed"}, role="callback_agent")
     assert plain.status_code == 422
-    assert plain.json()["message"].startswith("callbackResult: a resolved complaint closes only through its callback")
+    assert plain.json()["message"].startswith(
+        "callbackResult: a resolved complaint closes only through its callback"
+    )
     technician = patch(api, tid, {"status": "closed", "callbackResult": "satisfied"}, role="technician")
     assert technician.status_code == 403
     resolver = patch(api, tid, {"callbackResult": "satisfied"}, role="complaint_handler")
@@ -105,7 +110,9 @@ def test_an_unsatisfied_callback_reopens_the_ticket_to_its_owner(api: Api) -> No
     wrong = patch(api, tid, {"status": "closed", "callbackResult": "unsatisfied"}, role="callback_agent")
     assert wrong.status_code == 422 and "moves it to inProgress" in wrong.json()["message"]
     unknown = patch(api, tid, {"callbackResult": "happy"}, role="callback_agent")
-    assert unknown.status_code == 422 and unknown.json()["message"].startswith("callbackResult: expected one of")
+    assert unknown.status_code == 422 and unknown.json()["message"].startswith(
+        "callbackResult: expected one of"
+    )
     ticket = patch(api, tid, {"callbackResult": "unsatisfied"}, role="callback_agent").json()
     assert (ticket["status"], ticket["stage"]) == ("inProgress", "contacted")
     assert {p["role"]: p["id"] for p in ticket["relatedParty"]}["owner"] == "agent_all"

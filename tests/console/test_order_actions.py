@@ -72,10 +72,14 @@ def perform(console: Console, number: str, order_id: int, action: str, **data: A
         agent = console.user("agent", WEST_LAKE)
         return agent, act(agent, console, number, order_id, action, **data)
     form = LOOP_FORMS[action]
-    staff = console.user("callback_agent", WEST_LAKE) if form == "callback" else console.user("agent", WEST_LAKE)
+    staff = (
+        console.user("callback_agent", WEST_LAKE) if form == "callback" else console.user("agent", WEST_LAKE)
+    )
     field = "result" if form == "callback" else "outcome"
     version = state(console, order_id)[2]
-    answer = staff.post(f"/orders/{number}/{form}", {"version": str(version), field: OUTCOMES[action], **data})
+    answer = staff.post(
+        f"/orders/{number}/{form}", {"version": str(version), field: OUTCOMES[action], **data}
+    )
     return staff, answer
 
 

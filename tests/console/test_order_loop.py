@@ -77,7 +77,9 @@ def test_every_complaint_gets_a_callback_before_it_closes_by_a_callback_seat_not
     seat = console.user("callback_agent", WEST_LAKE)
     page = seat.get(f"/orders/{number}").text
     assert f'action="/orders/{number}/callback"' in page
-    assert re.findall(r'<option value="([a-z_]+)"', page.split('id="callback-result"')[1].split("</select>")[0]) == [
+    assert re.findall(
+        r'<option value="([a-z_]+)"', page.split('id="callback-result"')[1].split("</select>")[0]
+    ) == [
         "satisfied",
         "basically_satisfied",
         "unsatisfied",
@@ -86,7 +88,9 @@ def test_every_complaint_gets_a_callback_before_it_closes_by_a_callback_seat_not
     done = post(seat, console, number, oid, "callback", result="basically_satisfied", reason="基本认可")
     assert done.status_code == 303
     assert state(console, oid)[:2] == ("closed", "closed")
-    rows = console.session.execute(select(OrderCallback.result, OrderCallback.actor_id, OrderCallback.note)).all()
+    rows = console.session.execute(
+        select(OrderCallback.result, OrderCallback.actor_id, OrderCallback.note)
+    ).all()
     console.session.commit()
     assert [tuple(r) for r in rows] == [("basically_satisfied", seat.user.id, "基本认可")]
     shown = text_of(seat.get(f"/orders/{number}").text)

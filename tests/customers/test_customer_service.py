@@ -33,20 +33,31 @@ def test_only_a_named_member_of_staff_with_the_list_permission_flags_a_customer_
     cid = operator.customer.id
     for actor in (None, operator.agent.id, operator.techs[0].id):
         with pytest.raises(PermissionDenied, match="customer:flag"):
-            service.update_customer(session, customer_id=cid, changes={"list_flag": "red"}, actor_id=actor, reason="VIP")
+            service.update_customer(
+                session, customer_id=cid, changes={"list_flag": "red"}, actor_id=actor, reason="VIP"
+            )
     boss = _user(session, "supervisor")
     with pytest.raises(ValidationFailed, match="listFlagReason: a red/blue list change needs its reason"):
-        service.update_customer(session, customer_id=cid, changes={"list_flag": "red"}, actor_id=boss.id, reason=" ")
+        service.update_customer(
+            session, customer_id=cid, changes={"list_flag": "red"}, actor_id=boss.id, reason=" "
+        )
     assert operator.customer.list_flag is None
     assert customer_history(session, customer_id=cid) == ([], 0)
     service.update_customer(
         session, customer_id=cid, changes={"list_flag": "red"}, actor_id=boss.id, reason=" 重要客户 ", at=AT
     )
     (event,), total = customer_history(session, customer_id=cid)
-    assert total == 1 and (event.action, event.actor_id, event.at, event.note) == ("updated", boss.id, AT, "重要客户")
+    assert total == 1 and (event.action, event.actor_id, event.at, event.note) == (
+        "updated",
+        boss.id,
+        AT,
+        "重要客户",
+    )
     assert event.changes == [{"field": "list_flag", "before": None, "after": "red"}]
     # Setting it to what it is changes nothing and needs no right.
-    service.update_customer(session, customer_id=cid, changes={"list_flag": "red"}, actor_id=operator.agent.id)
+    service.update_customer(
+        session, customer_id=cid, changes={"list_flag": "red"}, actor_id=operator.agent.id
+    )
     assert customer_history(session, customer_id=cid)[1] == 1
 
 
@@ -56,7 +67,11 @@ def test_every_change_is_an_event_and_the_system_may_change_contact_data(
     cid = operator.customer.id
     service.update_customer(session, customer_id=cid, changes={"phone": "13700001111", "vip_level": 2}, at=AT)
     service.update_customer(
-        session, customer_id=cid, changes={"region_code": "330200"}, actor_id=operator.agent.id, at=AT + timedelta(hours=1)
+        session,
+        customer_id=cid,
+        changes={"region_code": "330200"},
+        actor_id=operator.agent.id,
+        at=AT + timedelta(hours=1),
     )
     events, _ = customer_history(session, customer_id=cid)
     assert [(e.actor_id, e.changes) for e in events] == [

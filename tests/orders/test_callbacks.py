@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from manyi.core.errors import PermissionDenied, ValidationFailed
 from manyi.core.settings import reset_settings
 from manyi.orders import service
-from manyi.orders.callbacks import NotYetUnreachable, loop_log
+from manyi.orders.callbacks import loop_log
+from manyi.orders.closed_loop import NotYetUnreachable
 from manyi.orders.history import order_history
 from manyi.orders.models import OrderCallback, OrderContact, WorkOrder
 from manyi.org.models import User
@@ -43,7 +44,11 @@ def complaint(session: Session, op: Operator, *, resolved_by: User | None = None
         at=MONDAY_10,
     )
     service.transition_order(
-        session, order_id=order.id, action="contact", actor_id=op.agent.id, at=MONDAY_10 + timedelta(minutes=20)
+        session,
+        order_id=order.id,
+        action="contact",
+        actor_id=op.agent.id,
+        at=MONDAY_10 + timedelta(minutes=20),
     )
     service.transition_order(
         session,
@@ -65,7 +70,9 @@ def test_every_complaint_gets_a_callback_before_it_closes_a_plain_close_is_refus
 ) -> None:
     order = complaint(session, operator)
     before = _actions(session, order)
-    with pytest.raises(ValidationFailed, match="closes only through its callback; record the callback result"):
+    with pytest.raises(
+        ValidationFailed, match="closes only through its callback; record the callback result"
+    ):
         service.transition_order(session, order_id=order.id, action="close", actor_id=operator.agent.id)
     assert (order.status, _actions(session, order)) == ("resolved", before)
     # Other types still close plainly once resolved.
@@ -177,7 +184,9 @@ def test_unreachable_needs_three_failed_attempts_two_hours_apart_after_resolutio
     attempt(40, "wrong_number")  # too soon after the first: does not count
     attempt(130)
     # Resolved 13:00 (+08:00): attempts 13:10 and 15:10 count; the next may be at 17:10.
-    with pytest.raises(NotYetUnreachable, match="2 of 3 failed attempts; next possible after 2026-11-23 17:10"):
+    with pytest.raises(
+        NotYetUnreachable, match="2 of 3 failed attempts; next possible after 2026-11-23 17:10"
+    ):
         unreachable(200)
     assert order.status == "resolved" and order.stage == "awaiting_callback"
     attempt(250)
@@ -199,7 +208,12 @@ def test_attempts_before_the_resolution_do_not_count_for_unreachable(
 ) -> None:
     seat = staff(session, operator, "callback1", "callback_agent")
     order = service.create_order(
-        session, type="complaint", description="账单有误", channel="hotline", region_code="330106", at=MONDAY_10
+        session,
+        type="complaint",
+        description="账单有误",
+        channel="hotline",
+        region_code="330106",
+        at=MONDAY_10,
     )
     for hours in (0, 2, 4):
         service.transition_order(
@@ -207,7 +221,11 @@ def test_attempts_before_the_resolution_do_not_count_for_unreachable(
         )
     service.transition_order(session, order_id=order.id, action="start", at=MONDAY_10 + timedelta(hours=4))
     service.transition_order(
-        session, order_id=order.id, action="resolve", resolution_code="explained", at=MONDAY_10 + timedelta(hours=5)
+        session,
+        order_id=order.id,
+        action="resolve",
+        resolution_code="explained",
+        at=MONDAY_10 + timedelta(hours=5),
     )
     with pytest.raises(NotYetUnreachable, match="0 of 3"):
         service.transition_order(
@@ -248,7 +266,9 @@ def test_technicians_cannot_log_callback_attempts(session: Session, operator: Op
         service.transition_order(
             session, order_id=order.id, action="contact_failed", actor_id=operator.techs[0].id
         )
-    assert not session.scalars(select(OrderContact).where(OrderContact.at > MONDAY_10 + timedelta(hours=1))).all()
+    assert not session.scalars(
+        select(OrderContact).where(OrderContact.at > MONDAY_10 + timedelta(hours=1))
+    ).all()
 
 
 def test_cancelling_or_rejecting_a_complaint_needs_a_reason_and_a_handler_or_supervisor(
@@ -258,7 +278,12 @@ def test_cancelling_or_rejecting_a_complaint_needs_a_reason_and_a_handler_or_sup
     boss = staff(session, operator, "boss", "supervisor")
     orders = [
         service.create_order(
-            session, type="complaint", description="投诉", channel="hotline", region_code="330106", at=MONDAY_10
+            session,
+            type="complaint",
+            description="投诉",
+            channel="hotline",
+            region_code="330106",
+            at=MONDAY_10,
         )
         for _ in range(2)
     ]
@@ -301,7 +326,9 @@ def test_a_status_change_is_not_a_contact_only_a_reached_contact_meets_the_first
     def first_contact() -> str:
         return next(c.state for c in order_clocks(session, order_id=order.id) if c.kind == "first_contact")
 
-    service.transition_order(session, order_id=order.id, action="start", actor_id=operator.agent.id, at=MONDAY_10)
+    service.transition_order(
+        session, order_id=order.id, action="start", actor_id=operator.agent.id, at=MONDAY_10
+    )
     assert (order.status, order.stage, first_contact()) == ("inProgress", "extracted", "running")
     service.transition_order(
         session,

@@ -115,7 +115,10 @@ def test_outcomes_and_results_map_onto_the_lifecycle_actions() -> None:
         "unreachable": "callback_ok",
         "unsatisfied": "callback_unsatisfied",
     }
-    for mapped in {*map(cl.contact_action, cl.CONTACT_OUTCOMES), *map(cl.callback_action, cl.CALLBACK_RESULTS)}:
+    for mapped in {
+        *map(cl.contact_action, cl.CONTACT_OUTCOMES),
+        *map(cl.callback_action, cl.CALLBACK_RESULTS),
+    }:
         assert mapped in lifecycle.ALL_ACTIONS
     with pytest.raises(ValidationFailed, match="outcome: expected one of reached, not_reached, wrong_number"):
         cl.contact_action("voicemail")

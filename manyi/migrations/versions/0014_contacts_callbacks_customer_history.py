@@ -30,7 +30,9 @@ def _order_table(name: str, value: sa.Column[str]) -> None:
         value,
         sa.Column("note", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["actor_id"], ["users.id"], name=op.f(f"fk_{name}_actor_id_users")),
-        sa.ForeignKeyConstraint(["order_id"], ["work_orders.id"], name=op.f(f"fk_{name}_order_id_work_orders")),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["work_orders.id"], name=op.f(f"fk_{name}_order_id_work_orders")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{name}")),
     )
     with op.batch_alter_table(name, schema=None) as batch_op:
