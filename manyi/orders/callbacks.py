@@ -21,12 +21,14 @@ from manyi.auth.actors import actor_permissions
 from manyi.core.clock import zone
 from manyi.core.settings import get_settings
 from manyi.orders import closed_loop
-from manyi.orders.closed_loop import FAILED_OUTCOMES, ContactRule, Reachability, unreachable_rule
+from manyi.orders.closed_loop import (
+    FAILED_OUTCOMES,
+    OUTCOME_FIELDS,
+    ContactRule,
+    Reachability,
+    unreachable_rule,
+)
 from manyi.orders.models import OrderCallback, OrderContact, OrderEvent, WorkOrder
-
-# The history event of a contact or callback names its outcome as a change of this pseudo-field.
-OUTCOME_FIELDS = {"contact": "contact_outcome", "contact_failed": "contact_outcome"}
-OUTCOME_FIELDS |= {"callback_ok": "callback_result", "callback_unsatisfied": "callback_result"}
 
 
 def contact_rule() -> ContactRule:

@@ -22,6 +22,10 @@ CALLBACK_RESULTS = ("satisfied", "basically_satisfied", "unsatisfied", "unreacha
 CLOSING_RESULTS = ("satisfied", "basically_satisfied", "unreachable")
 CONTACT_ACTIONS = frozenset({"contact", "contact_failed"})
 CALLBACK_ACTIONS = frozenset({"callback_ok", "callback_unsatisfied"})
+# The history event of a contact or callback names its outcome as a change of this pseudo-field.
+OUTCOME_FIELDS = {action: "contact_outcome" for action in CONTACT_ACTIONS} | {
+    action: "callback_result" for action in CALLBACK_ACTIONS
+}
 # 001: every complaint gets a callback before it closes; a plain `close` is for the other types.
 CALLBACK_BEFORE_CLOSE = frozenset({"complaint"})
 # Cancelling or rejecting a complaint is a decision of the complaint handlers or a supervisor, with
