@@ -55,7 +55,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "pii:read",
         }
     ),
-    # callback seats (回访坐席): call customers back on resolved orders, nothing else
+    # callback seats (回访坐席): call customers back on resolved orders (ticket:update for the notes and
+    # attempts around it); they neither take new requests nor change customer data
     "callback_agent": frozenset(
         {"ticket:read", "ticket:update", "ticket:callback", "customer:read", "pii:read"}
     ),

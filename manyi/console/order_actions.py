@@ -86,8 +86,9 @@ def explain(p: Page, exc: Exception) -> str:
         )
     if isinstance(exc, NotYetUnreachable):
         return unreachable_message(p, exc)
-    if type(exc) in LOOP_MESSAGES:
-        return p.gettext(LOOP_MESSAGES[type(exc)])
+    loop_message = next((m for kind, m in LOOP_MESSAGES.items() if isinstance(exc, kind)), None)
+    if loop_message is not None:
+        return p.gettext(loop_message)
     if isinstance(exc, ManyiError) and exc.field in FIELD_MESSAGES:
         return p.gettext(FIELD_MESSAGES[exc.field])
     return exc.message if isinstance(exc, ManyiError) else str(exc)

@@ -10,8 +10,8 @@ from faker import Faker
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from manyi.core.crypto import encrypt, keyed_hash
 from manyi.core.clock import now
+from manyi.core.crypto import encrypt, keyed_hash
 from manyi.customers.models import Customer, CustomerEvent, Subscription
 from manyi.org.models import Region
 

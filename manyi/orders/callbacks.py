@@ -66,13 +66,6 @@ def failed_since_resolution(session: Session, *, order: WorkOrder) -> list[datet
     )
 
 
-def reachability(session: Session, *, order: WorkOrder) -> Reachability:
-    """The contact rule over the failed attempts since the order was (last) resolved."""
-    rule = contact_rule()
-    failed = failed_since_resolution(session, order=order)
-    return unreachable_rule(failed, required=rule.required, spacing=rule.spacing)
-
-
 def check_step(
     session: Session,
     *,
@@ -138,7 +131,16 @@ def loop_log(session: Session, *, order: WorkOrder) -> LoopLog:
             select(OrderCallback).where(OrderCallback.order_id == order.id).order_by(OrderCallback.id)
         )
     )
-    return LoopLog(contacts, callbacks, reachability(session, order=order))
+    rule = contact_rule()
+    resolved_at = order.resolved_at
+    failed = [
+        c.at
+        for c in contacts
+        if resolved_at is not None and c.outcome in FAILED_OUTCOMES and c.at >= resolved_at
+    ]
+    return LoopLog(
+        contacts, callbacks, unreachable_rule(failed, required=rule.required, spacing=rule.spacing)
+    )
 
 
 def may_call_back(session: Session, *, order: WorkOrder, actor_id: int | None) -> bool:
