@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from manyi.auth.endpoints import router as auth_router
 from manyi.calendars.endpoints import router as calendars_router
 from manyi.customers.endpoints import router as customers_router
+from manyi.customers.history_endpoints import router as customer_history_router
 from manyi.hub.endpoints import router as hub_router
 from manyi.orders.endpoints import router as tickets_router
 from manyi.orders.routing_endpoints import router as routing_router
@@ -17,6 +18,7 @@ ROUTERS: list[APIRouter] = [
     auth_router,
     tickets_router,
     customers_router,
+    customer_history_router,
     hub_router,
     sla_router,
     calendars_router,

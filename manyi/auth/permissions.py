@@ -14,38 +14,81 @@ ROLES = (
     "partner",
     "system",
     "branch_manager",
+    "callback_agent",
 )
 
 # ticket:* work orders; customer:* TMF629 customers; pii:read unmasked phone and ID numbers;
 # config:* the admin API (policies, calendars, routing, teams, users); hub:manage event subscriptions.
+# ticket:callback records the callback (回访) that closes the loop on a resolved order, and the
+# callback's attempts to reach the customer; complaint:withdraw cancels or rejects a complaint;
+# customer:flag sets or clears a customer's red/blue list flag (audited, with a reason).
 PERMISSIONS = (
     "ticket:read",
     "ticket:create",
     "ticket:update",
     "ticket:delete",
+    "ticket:callback",
+    "complaint:withdraw",
     "customer:read",
     "customer:write",
+    "customer:flag",
     "pii:read",
     "config:read",
     "config:write",
     "hub:manage",
 )
 
+# Callbacks (001: by the call centre's callback seats, not by whoever resolved the order): the
+# call centre's agents and its dedicated callback seats, supervisors, and integrated systems (IVR or
+# SMS satisfaction surveys). Not complaint handlers, technicians or partners: they do the work the
+# callback checks. The service also refuses the member of staff who resolved the order.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # front line: takes requests, owns them, talks to the customer
     "agent": frozenset(
-        {"ticket:read", "ticket:create", "ticket:update", "customer:read", "customer:write", "pii:read"}
+        {
+            "ticket:read",
+            "ticket:create",
+            "ticket:update",
+            "ticket:callback",
+            "customer:read",
+            "customer:write",
+            "pii:read",
+        }
+    ),
+    # callback seats (回访坐席): call customers back on resolved orders (ticket:update for the notes and
+    # attempts around it); they neither take new requests nor change customer data
+    "callback_agent": frozenset(
+        {"ticket:read", "ticket:update", "ticket:callback", "customer:read", "pii:read"}
     ),
     "dispatcher": frozenset({"ticket:read", "ticket:update", "customer:read", "pii:read", "config:read"}),
     "technician": frozenset({"ticket:read", "ticket:update", "customer:read", "pii:read"}),
+    # the expert group works complaints, withdraws unfounded ones and keeps the blue list (001)
     "complaint_handler": frozenset(
-        {"ticket:read", "ticket:create", "ticket:update", "customer:read", "pii:read"}
+        {
+            "ticket:read",
+            "ticket:create",
+            "ticket:update",
+            "complaint:withdraw",
+            "customer:read",
+            "customer:flag",
+            "pii:read",
+        }
     ),
     # quality inspection and audit read everything in scope, change nothing, see masked PII
     "inspector": frozenset({"ticket:read", "customer:read", "config:read"}),
     "auditor": frozenset({"ticket:read", "customer:read", "config:read"}),
     "supervisor": frozenset(
-        {"ticket:read", "ticket:create", "ticket:update", "customer:read", "pii:read", "config:read"}
+        {
+            "ticket:read",
+            "ticket:create",
+            "ticket:update",
+            "ticket:callback",
+            "complaint:withdraw",
+            "customer:read",
+            "customer:flag",
+            "pii:read",
+            "config:read",
+        }
     ),
     "branch_manager": frozenset({"ticket:read", "customer:read", "config:read"}),
     "admin": frozenset(PERMISSIONS),
@@ -58,8 +101,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "ticket:create",
             "ticket:update",
             "ticket:delete",
+            "ticket:callback",
+            "complaint:withdraw",
             "customer:read",
             "customer:write",
+            "customer:flag",
             "pii:read",
             "hub:manage",
         }

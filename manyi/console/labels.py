@@ -43,6 +43,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "action": {
         "extract": "Extract",
+        "start": "Start work",
         "reject": "Reject",
         "contact": "Contacted customer",
         "contact_failed": "Log failed contact attempt",
@@ -54,11 +55,22 @@ LABELS: dict[str, dict[str, str]] = {
         "arrive": "Arrived on site",
         "resolve": "Resolve",
         "resume": "Resume",
-        "callback_ok": "Callback: satisfied",
-        "callback_unsatisfied": "Callback: not satisfied",
+        "callback_ok": "Callback made, order closed",
+        "callback_unsatisfied": "Callback: not satisfied, reopened",
         "close": "Close",
         "reopen": "Reopen",
         "cancel": "Cancel",
+    },
+    "contact_outcome": {
+        "reached": "Reached the customer",
+        "not_reached": "No answer",
+        "wrong_number": "Wrong number",
+    },
+    "callback_result": {
+        "satisfied": "Satisfied",
+        "basically_satisfied": "Basically satisfied",
+        "unsatisfied": "Not satisfied",
+        "unreachable": "Unreachable",
     },
     "clock": {
         "first_contact": "First contact",
@@ -92,6 +104,7 @@ LABELS: dict[str, dict[str, str]] = {
         "partner": "Partner",
         "system": "System",
         "branch_manager": "Branch manager",
+        "callback_agent": "Callback agent",
     },
     "resolution": {
         "fixed": "Problem fixed",

@@ -18,7 +18,9 @@ class Entry:
 
 ENTRIES = (
     Entry(
-        "/workbench", "Workbench", frozenset({"agent", "complaint_handler", "supervisor", "admin", "partner"})
+        "/workbench",
+        "Workbench",
+        frozenset({"agent", "callback_agent", "complaint_handler", "supervisor", "admin", "partner"}),
     ),
     Entry("/board", "Dispatch board", frozenset({"dispatcher", "supervisor", "admin"})),
     Entry("/jobs", "My jobs", frozenset({"technician"})),

@@ -18,6 +18,12 @@ from manyi.core.clock import zone
 from manyi.core.errors import IllegalTransition, ManyiError, NotFound, StaleVersion, ValidationFailed
 from manyi.core.settings import get_settings
 from manyi.orders import service
+from manyi.orders.closed_loop import (
+    CallbackNotAllowed,
+    CallbackRequired,
+    NotYetUnreachable,
+    WithdrawalNotAllowed,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,6 +36,14 @@ FIELD_MESSAGES = {
     "team": "Choose a team.",
     "assignee": "Choose an active member of the order's team.",
     "text": "Write the note first.",
+    "outcome": "Choose the outcome of the contact attempt.",
+    "result": "Choose the result of the callback.",
+}
+# The closed loop's refusals (manyi.orders.callbacks), said the way staff understand them.
+LOOP_MESSAGES: dict[type[ManyiError], str] = {
+    CallbackNotAllowed: "The callback is made by the callback seats, not by whoever resolved the order.",
+    WithdrawalNotAllowed: "Only complaint handlers and supervisors may cancel or reject a complaint.",
+    CallbackRequired: "A complaint closes through its callback: record the callback and its result.",
 }
 
 
@@ -70,9 +84,27 @@ def explain(p: Page, exc: Exception) -> str:
         return p.gettext(
             "This action is not possible for the order as it is now. The page shows what can be done."
         )
+    if isinstance(exc, NotYetUnreachable):
+        return unreachable_message(p, exc)
+    loop_message = next((m for kind, m in LOOP_MESSAGES.items() if isinstance(exc, kind)), None)
+    if loop_message is not None:
+        return p.gettext(loop_message)
     if isinstance(exc, ManyiError) and exc.field in FIELD_MESSAGES:
         return p.gettext(FIELD_MESSAGES[exc.field])
     return exc.message if isinstance(exc, ManyiError) else str(exc)
+
+
+def unreachable_message(p: Page, exc: NotYetUnreachable) -> str:
+    """“2 of 3 attempts; next possible after 15:20”, in the user's language."""
+    verdict = exc.verdict
+    counts = {"n": len(verdict.counted), "required": verdict.required}
+    if verdict.next_at is None:
+        return p.gettext("%(n)s of %(required)s failed attempts: log a failed attempt first.") % counts
+    local = verdict.next_at.astimezone(zone(get_settings().default_timezone))
+    return p.gettext("%(n)s of %(required)s failed attempts; next possible after %(time)s.") % {
+        **counts,
+        "time": f"{local:%Y-%m-%d %H:%M}",
+    }
 
 
 def refuse(

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from manyi.console.deps import Page, page
 from manyi.console.order_actions import router as actions_router
 from manyi.console.order_files import router as files_router
+from manyi.console.order_loop import router as loop_router
 from manyi.console.order_view import load_order, render_order
 from manyi.core.masking import mask_phone
 from manyi.orders import lifecycle
@@ -22,6 +23,7 @@ from manyi.org.reference import region_index, team_name
 router = APIRouter(include_in_schema=False)
 router.include_router(actions_router)
 router.include_router(files_router)
+router.include_router(loop_router)
 
 
 def _filters(request: Request) -> OrderFilters:

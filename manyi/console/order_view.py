@@ -17,7 +17,8 @@ from manyi.console.templating import local
 from manyi.core.clock import now
 from manyi.core.errors import NotFound
 from manyi.core.masking import mask_phone
-from manyi.orders import lifecycle
+from manyi.orders import closed_loop, lifecycle
+from manyi.orders.callbacks import loop_log, may_call_back
 from manyi.orders.categories import category_by_id
 from manyi.orders.models import WorkOrder
 from manyi.orders.overview import order_overview, team_choices, team_members
@@ -26,10 +27,10 @@ from manyi.orders.timeline import Entry, order_timeline
 from manyi.org.reference import region_index, team_name, user_index
 
 # What each action's form asks for, in order; the service decides which of them are required.
+# Contact attempts and callbacks have forms of their own (order_loop.py): an outcome, then a note.
 ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "extract": (),
-    "contact": (),
-    "contact_failed": ("reason",),
+    "start": (),
     "appoint": ("appointment_at",),
     "arrive": (),
     "respond": ("reason",),
@@ -38,8 +39,6 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "hold": ("reason",),
     "resume": (),
     "resolve": ("resolution_code", "resolution"),
-    "callback_ok": (),
-    "callback_unsatisfied": ("reason",),
     "close": (),
     "reopen": ("reason",),
     "cancel": ("reason",),
@@ -83,6 +82,8 @@ FIELD_LABELS = {
     "deleted_at": "Deleted",
     "related": "Related order",
     "due_at": "Due",
+    "contact_outcome": "Contact outcome",
+    "callback_result": "Callback result",
 }
 
 
@@ -192,6 +193,8 @@ class Describe:
             return self._t("priority", value)
         if name == "resolution_code":
             return self._t("resolution", value)
+        if name in ("contact_outcome", "callback_result"):
+            return self._t(name, value)
         if name == "team_id":
             return self.team(value)
         if name in ("assignee_id", "owner_id"):
@@ -235,6 +238,16 @@ class Describe:
         return text % values
 
 
+def _offered(p: Page, order: WorkOrder, action: str) -> bool:
+    """Whether the page offers a legal action as a button: not one the closed loop would refuse
+    the user anyway (a plain close of a complaint, withdrawing a complaint without the right)."""
+    if action not in ACTION_FIELDS:
+        return False
+    if action == "close" and closed_loop.needs_callback(order.type):
+        return False
+    return not closed_loop.withdrawal_checked(order.type, action) or p.can("complaint:withdraw")
+
+
 def order_context(p: Page, order: WorkOrder, *, values: dict[str, str] | None = None) -> dict[str, Any]:
     """Everything order.html needs: a handful of indexed queries, names from the cached indexes."""
     at = now()
@@ -242,7 +255,16 @@ def order_context(p: Page, order: WorkOrder, *, values: dict[str, str] | None = 
     timeline = order_timeline(p.session, order_id=order.id)
     can_update = p.can("ticket:update")
     legal = lifecycle.next_actions(order.type, order.status, order.stage) if can_update else []
-    actions = sorted(legal, key=ACTION_ORDER.index)
+    actions = sorted((a for a in legal if _offered(p, order, a)), key=ACTION_ORDER.index)
+    log = loop_log(p.session, order=order)
+    calls_back = "callback_ok" in legal and may_call_back(
+        p.session, order=order, actor_id=p.principal.user_id
+    )
+    # Reaching the customer while the order is worked; once resolved, the callback's failed attempts.
+    if order.status == "resolved":
+        contact_outcomes = sorted(closed_loop.FAILED_OUTCOMES) if calls_back else []
+    else:
+        contact_outcomes = list(closed_loop.CONTACT_OUTCOMES) if "contact" in legal else []
     pii = p.can("pii:read")
     describe = Describe(p)
     customer = overview.customer
@@ -267,7 +289,11 @@ def order_context(p: Page, order: WorkOrder, *, values: dict[str, str] | None = 
         "can_update": can_update,
         "actions": actions,
         "action_fields": ACTION_FIELDS,
-        "reason_required": REASON_REQUIRED,
+        "reason_required": REASON_REQUIRED
+        | {a for a in closed_loop.WITHDRAW_ACTIONS if closed_loop.withdrawal_checked(order.type, a)},
+        "loop_log": log,
+        "contact_outcomes": contact_outcomes,
+        "callback_results": closed_loop.CALLBACK_RESULTS if calls_back else (),
         "dangerous": DANGEROUS,
         "resolution_codes": RESOLUTION_CODES,
         "teams": team_choices(p.session) if "transfer" in actions else [],

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import Response
 
 from manyi.console.deps import Page, page
@@ -16,6 +16,7 @@ from manyi.console.workbench_common import (
     require_workbench,
     visible_customer,
 )
+from manyi.console.workbench_customer import change_list_flag, history_context
 from manyi.console.workbench_new import router as new_order_router
 from manyi.core.clock import now
 from manyi.customers.lookup import customer_names, lookup_callers
@@ -94,6 +95,18 @@ def workbench(
 
 @router.get("/workbench/customer/{customer_id}")
 def customer_panel(p: Annotated[Page, Depends(page)], customer_id: int) -> Response:
+    return render_customer_panel(p, customer_id)
+
+
+def render_customer_panel(
+    p: Page,
+    customer_id: int,
+    *,
+    status_code: int = 200,
+    flag_error: str | None = None,
+    flag_values: dict[str, str] | None = None,
+) -> Response:
+    """The customer panel; after a refused list change, with its message and what was typed."""
     require_workbench(p)
     customer = visible_customer(p, customer_id)
     scope = p.scope()
@@ -105,6 +118,10 @@ def customer_panel(p: Annotated[Page, Depends(page)], customer_id: int) -> Respo
     users = user_index(p.session)
     return p.render(
         "workbench/customer.html",
+        status_code=status_code,
+        flag_error=flag_error,
+        flag_values=flag_values or {},
+        **history_context(p, customer),
         customer=customer,
         subscriptions=customer_subscriptions(p, customer.id),
         open_rows=open_rows,
@@ -117,3 +134,26 @@ def customer_panel(p: Annotated[Page, Depends(page)], customer_id: int) -> Respo
         team_name=lambda tid: team_name(p.session, tid) or "",
         can_create=p.can("ticket:create"),
     )
+
+
+@router.post("/workbench/customer/{customer_id}/list-flag")
+def list_flag(
+    customer_id: int,
+    p: Annotated[Page, Depends(page)],
+    version: Annotated[str, Form()] = "",
+    flag: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    require_workbench(p)
+    p.require("customer:flag")
+    customer = visible_customer(p, customer_id)
+    refused = change_list_flag(p, customer, flag=flag, reason=reason, version=version)
+    if refused is not None:
+        return render_customer_panel(
+            p,
+            customer_id,
+            status_code=refused.status,
+            flag_error=refused.message,
+            flag_values={"flag": flag, "reason": reason},
+        )
+    return p.redirect(f"/workbench/customer/{customer_id}", flash=p.gettext("Red/blue list updated."))

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     sla_warning_share: float = Field(default=0.8, gt=0, lt=1)
     # Minutes after a breach at which it goes to the team lead, the department head, the branch manager.
     escalation_delays_minutes: tuple[int, int, int] = (0, 240, 1440)
+    # The contact rule (DOMAIN "contact rule"): a customer counts as unreachable, and the order may be
+    # closed so, after this many failed attempts, each at least this many minutes after the one before.
+    unreachable_attempts: int = Field(default=3, ge=1, le=20)
+    unreachable_spacing_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
     attachments_dir: str = "./var/attachments"
     worker_batch_size: int = Field(default=1000, ge=1)
     worker_idle_seconds: float = Field(default=1.0, gt=0)

@@ -101,12 +101,15 @@ def _create(c: Ctx, body: dict[str, Any]) -> JSONResponse:
     scope = c.scope()
     if scope is not None and region not in scope:
         raise PermissionDenied(f"region {region} is outside the regions you may work in")
+    reason = changes.pop("list_flag_reason", None)
     customer = service.create_customer(
         c.session,
         name=changes.pop("name"),
         brand=changes.pop("brand", "easyown"),
         region_code=region,
         customer_no=body["engagedParty"].get("id"),
+        actor_id=c.principal.user_id,
+        reason=reason,
         **changes,
     )
     response = _reply(c, customer, 201)  # rendered in the same transaction, sent once committed
@@ -178,7 +181,10 @@ def get_customer(id: str, c: Annotated[Ctx, Depends(ctx)], fields: str | None = 
     "/customer/{id}",
     summary="Update a customer / 更新客户",
     description="`application/merge-patch+json`: name, contactMedium (mobile number), characteristic (brand, "
-    "vipLevel, listFlag), region. `If-Match` with the ETag refuses a stale update (412).\n\n更新客户资料。",
+    "vipLevel, listFlag with its listFlagReason), region. Setting or clearing listFlag needs the customer:flag "
+    "permission and a listFlagReason; the other fields customer:write. Every change is kept in the customer's "
+    "history (`/api/v1/customers/{id}/history`). `If-Match` with the ETag refuses a stale update (412).\n\n"
+    "更新客户资料；红/蓝名单变更需相应权限并说明原因，所有变更记入客户历史。",
     openapi_extra={"requestBody": {"required": True, "content": {MERGE_PATCH: {"schema": BODY_SCHEMA}}}},
 )
 async def patch_customer(
@@ -194,7 +200,10 @@ async def patch_customer(
 
 
 def _patch(c: Ctx, customer_id: str, body: dict[str, Any], if_match: str | None) -> JSONResponse:
-    c.require("customer:write")
+    # customer:flag alone may ask for a red/blue list change (the service checks it is made with
+    # that right and a reason); anything else needs customer:write, changed or not.
+    if not c.principal.can("customer:flag") or set(changes_from(body)) - {"list_flag", "list_flag_reason"}:
+        c.require("customer:write")
     customer = _one(c, customer_id)
     if if_match is not None and if_match.strip().strip('"') not in ("*", str(customer.version)):
         raise StaleVersion(f"customer {customer_id} was changed since {if_match}")
@@ -208,7 +217,10 @@ def _patch(c: Ctx, customer_id: str, body: dict[str, Any], if_match: str | None)
     scope = c.scope()
     if region is not None and scope is not None and region not in scope:
         raise PermissionDenied(f"region {region} is outside the regions you may work in")
-    service.update_customer(c.session, customer_id=customer.id, changes=changes)
+    reason = changes.pop("list_flag_reason", None)
+    service.update_customer(
+        c.session, customer_id=customer.id, changes=changes, actor_id=c.principal.user_id, reason=reason
+    )
     response = _reply(c, customer)
     c.session.commit()
     return response

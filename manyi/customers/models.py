@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from manyi.core.clock import now
@@ -49,3 +50,18 @@ class Subscription(Base):
     address: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(16), default="active")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class CustomerEvent(Base):
+    """One append-only entry of a customer's history: who changed what when, each field's before and
+    after (ID numbers stored masked), and the reason given (required for red/blue list changes)."""
+
+    __tablename__ = "customer_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(16))  # created | updated
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{field, before, after}]
+    note: Mapped[str | None] = mapped_column(Text)

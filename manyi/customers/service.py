@@ -10,10 +10,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from manyi.auth.actors import actor_permissions
 from manyi.core.clock import ensure_aware, now
 from manyi.core.crypto import encrypt, keyed_hash
-from manyi.core.errors import NotFound, StaleVersion, ValidationFailed
+from manyi.core.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from manyi.core.sequences import define_sequence, next_value
+from manyi.customers.history import record_customer_event
 from manyi.customers.models import BRANDS, Customer
 from manyi.org.reference import region_index
 
@@ -66,6 +68,34 @@ def _check(field: str, value: Any, *, session: Session) -> Any:
     raise ValidationFailed(f"{field}: cannot be set", field=field)
 
 
+def check_rights(
+    session: Session, *, actor_id: int | None, fields: set[str], reason: str | None
+) -> str | None:
+    """Who may change what: the red/blue list flag only a named member of staff with customer:flag,
+    giving a reason (000: red-list data edits are audited; 001: the blue list is kept by the
+    complaint experts); other fields customer:write. Calls without an actor are the system's own
+    (imports, synchronisation) and may change anything but the flag. Return the reason, trimmed."""
+    reason = reason.strip() if reason and reason.strip() else None
+    granted = actor_permissions(session, actor_id)
+    if "list_flag" in fields:
+        if "customer:flag" not in granted:
+            raise PermissionDenied(
+                "listFlag: setting or clearing the red/blue list needs the customer:flag permission "
+                "(supervisors, complaint handlers)",
+                field="listFlag",
+            )
+        if reason is None:
+            raise ValidationFailed(
+                "listFlagReason: a red/blue list change needs its reason", field="listFlagReason"
+            )
+    others = sorted(fields - {"list_flag"})
+    if others and actor_id is not None and "customer:write" not in granted:
+        raise PermissionDenied(f"changing {', '.join(others)} needs the customer:write permission")
+    if reason is not None and len(reason) > 500:
+        raise ValidationFailed("listFlagReason: expected at most 500 characters", field="listFlagReason")
+    return reason
+
+
 def create_customer(
     session: Session,
     *,
@@ -77,9 +107,12 @@ def create_customer(
     vip_level: int = 0,
     list_flag: str | None = None,
     customer_no: str | None = None,
+    actor_id: int | None = None,
+    reason: str | None = None,
     at: datetime | None = None,
 ) -> Customer:
-    """Register a customer; the ID number is stored encrypted with a keyed hash for matching."""
+    """Register a customer; the ID number is stored encrypted with a keyed hash for matching. The
+    customer's history starts with a `created` event (a flag set at creation needs its reason)."""
     at = ensure_aware(at or now(), field="at")
     values = {
         "name": _check("name", name, session=session),
@@ -98,6 +131,9 @@ def create_customer(
             raise ValidationFailed(
                 f"engagedParty.id: customer {customer_no} already exists", field="engagedParty.id"
             )
+    note = check_rights(
+        session, actor_id=actor_id, fields={"list_flag"} if values["list_flag"] else set(), reason=reason
+    )
     customer = Customer(
         **values,
         customer_no=customer_no or f"C{next_value(session, CUSTOMER_NUMBERS):09d}",
@@ -107,6 +143,20 @@ def create_customer(
     )
     session.add(customer)
     session.flush()
+    given = {
+        "customer_no": customer.customer_no,
+        **values,
+        "id_number": id_number.upper() if id_number else None,
+    }
+    record_customer_event(
+        session,
+        customer_id=customer.id,
+        action="created",
+        at=at,
+        actor_id=actor_id,
+        changes={field: (None, value) for field, value in given.items() if value not in (None, 0)},
+        note=note,
+    )
     _notify(session, "CustomerCreateEvent", customer)
     return customer
 
@@ -119,17 +169,37 @@ def get_customer(session: Session, *, customer_id: int) -> Customer:
 
 
 def update_customer(
-    session: Session, *, customer_id: int, changes: dict[str, Any], expected_version: int | None = None
+    session: Session,
+    *,
+    customer_id: int,
+    changes: dict[str, Any],
+    actor_id: int | None = None,
+    reason: str | None = None,
+    expected_version: int | None = None,
+    at: datetime | None = None,
 ) -> Customer:
-    """Change name, phone, brand, VIP level, list flag or region; other fields are refused."""
+    """Change name, phone, brand, VIP level, list flag or region; other fields are refused. Each
+    change is an event in the customer's history (check_rights says who may change what)."""
+    at = ensure_aware(at or now(), field="at")
     customer = get_customer(session, customer_id=customer_id)
     if expected_version is not None and expected_version != customer.version:
         raise StaleVersion(f"customer {customer_id} was changed by someone else")
     checked = {field: _check(field, value, session=session) for field, value in changes.items()}
     changed = {k: v for k, v in checked.items() if getattr(customer, k) != v}
+    note = check_rights(session, actor_id=actor_id, fields=set(changed), reason=reason)
+    if not changed:
+        return customer
+    record_customer_event(
+        session,
+        customer_id=customer.id,
+        action="updated",
+        at=at,
+        actor_id=actor_id,
+        changes={k: (getattr(customer, k), v) for k, v in changed.items()},
+        note=note,
+    )
     for key, value in changed.items():
         setattr(customer, key, value)
-    if changed:
-        session.flush()
-        _notify(session, "CustomerAttributeValueChangeEvent", customer)
+    session.flush()
+    _notify(session, "CustomerAttributeValueChangeEvent", customer)
     return customer

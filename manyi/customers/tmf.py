@@ -148,12 +148,18 @@ def changes_from(body: dict[str, Any]) -> dict[str, Any]:
     for tmf, field in (("brand", "brand"), ("vipLevel", "vip_level"), ("listFlag", "list_flag")):
         if tmf in chars:
             changes[field] = chars[tmf]
-    unknown = set(chars) - {"brand", "vipLevel", "listFlag", "idNumber", "brandName"}
+    unknown = set(chars) - {"brand", "vipLevel", "listFlag", "listFlagReason", "idNumber", "brandName"}
     if unknown:
         raise ApiError(
             400,
-            f"characteristic: unknown {', '.join(sorted(unknown))}; use brand, vipLevel, listFlag, idNumber",
+            f"characteristic: unknown {', '.join(sorted(unknown))}; "
+            "use brand, vipLevel, listFlag, listFlagReason, idNumber",
         )
+    # Write-only: why the red/blue list flag is set or cleared (kept in the customer's history).
+    if "listFlagReason" in chars:
+        if not isinstance(chars["listFlagReason"], str):
+            raise ApiError(400, "listFlagReason: expected a string", field="listFlagReason")
+        changes["list_flag_reason"] = chars["listFlagReason"]
     region = body.get("region")
     if region is not None:
         if not isinstance(region, dict) or not isinstance(region.get("id"), str) or not region["id"]:

@@ -10,8 +10,9 @@ from faker import Faker
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from manyi.core.clock import now
 from manyi.core.crypto import encrypt, keyed_hash
-from manyi.customers.models import Customer, Subscription
+from manyi.customers.models import Customer, CustomerEvent, Subscription
 from manyi.org.models import Region
 
 BRAND_WEIGHTS = {"gotone": 0.2, "mzone": 0.35, "easyown": 0.45}  # 全球通, 动感地带, 神州行
@@ -24,9 +25,14 @@ def build_customers(
     *,
     count: int,
     districts: list[Region],
+    listed_by: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    """Insert count customers with 1-3 subscriptions each (mobile always; broadband, IPTV often)."""
+    """Insert count customers with 1-3 subscriptions each (mobile always; broadband, IPTV often).
+    A few are on the red or blue list, put there by `listed_by` (a supervisor) with a reason, as
+    their history says: list changes are audited."""
+    reasons = {"red": "省公司重要客户，资料变更需稽核", "blue": "半年内无理重复投诉，按蓝名单管理"}
+    listed_at = now()
     brands, weights = list(BRAND_WEIGHTS), list(BRAND_WEIGHTS.values())
     batch = 2000
     next_id = (session.scalar(select(Customer.id).order_by(Customer.id.desc()).limit(1)) or 0) + 1
@@ -88,5 +94,19 @@ def build_customers(
                     )
         session.execute(insert(Customer), customers)
         session.execute(insert(Subscription), subscriptions)
+        listed = [
+            {
+                "customer_id": c["id"],
+                "at": listed_at,
+                "actor_id": listed_by,
+                "action": "updated",
+                "changes": [{"field": "list_flag", "before": None, "after": c["list_flag"]}],
+                "note": reasons[c["list_flag"]],
+            }
+            for c in customers
+            if c["list_flag"]
+        ]
+        if listed:
+            session.execute(insert(CustomerEvent), listed)
         if progress is not None:
             progress(len(customers))

@@ -66,6 +66,7 @@ def generate(
             rng,
             count=customers,
             districts=districts,
+            listed_by=next(u.id for u in org.users if u.username == "supervisor1"),
             progress=stage("customers 客户", customers),
         )
         session.commit()

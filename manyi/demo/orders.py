@@ -1,7 +1,8 @@
 """Realistic work-order histories for the demo, as specs for the bulk writer (manyi.orders.bulk).
 
 Most orders are handled in time, ~8% breach their first contact, some wait on the customer, some
-are re-opened after an unhappy callback; the newest are still open. The bulk writer stores them as
+are re-opened after an unhappy callback; the newest are still open. Callbacks are made by the
+callback seats (回访坐席), as the closed loop requires; complaints close only through one. The bulk writer stores them as
 the services would have, so the demo's history, SLA clocks and breaches are what production would
 have recorded. Random draws and working-time arithmetic are done for a whole chunk of orders at once
 (one slot per possible step), since a million orders must be generated in seconds.
@@ -88,7 +89,7 @@ SLOTS = (
     "resolve",
     "callback_unsatisfied",
     "resolve_again",
-    "final",  # callback_ok, or close
+    "final",  # callback_ok by a callback seat (always for complaints), or close
 )
 
 
@@ -131,6 +132,7 @@ class _World:
         for sid, cid, product in session.execute(query):
             self.subs.setdefault(cid, []).append((sid, product))
         self.agents = [u.id for u in org.hotline_agents]
+        self.seats = [u.id for u in org.callback_agents]
         self.members: dict[int, list[int]] = {}
         for user in org.users:
             if user.team_id is not None and user.active is not False:
@@ -196,7 +198,8 @@ def _chunk(
     step_s = at[rows, slots].tolist()
     step_at = list(map(datetime.fromtimestamp, step_s, repeat(UTC, len(step_s))))
     step_slot = slots.tolist()
-    picks = draw.random((n, 6)).tolist()  # customer, subscription, category, description, assignee, agent
+    # customer, subscription, category, description, assignee, agent, callback seat, the customer's mood
+    picks = draw.random((n, 8)).tolist()
     columns = zip(
         kinds.tolist(),
         created.tolist(),
@@ -214,6 +217,7 @@ def _chunk(
     make = tuple.__new__
     utc_at = datetime.fromtimestamp
     customers, n_customers, subs, agents = world.customers, len(world.customers), world.subs, world.agents
+    seats = world.seats
     for kind, created_s, (first, end), ahead, okay, pick, channel, priority, severity in columns:
         cid, region = customers[int(pick[0] * n_customers)]
         owned = subs.get(cid, [])
@@ -224,14 +228,19 @@ def _chunk(
         categories = CATEGORY[kind]
         category = categories[int(pick[2] * len(categories))]
         agent = agents[int(pick[5] * len(agents))]
+        seat = seats[int(pick[6] * len(seats))]
+        # Complaints close only through their callback; other orders sometimes plainly.
+        called = okay or kind == "complaint"
         created_at = utc_at(created_s, UTC)
         steps = []
         members = world.assignable(kind, product, region, category)
         if members:
             assignee = members[int(pick[4] * len(members))]
-            steps.append(make(Step, ("assign", created_at, None, None, None, None, None, assignee, None)))
+            steps.append(
+                make(Step, ("assign", created_at, None, None, None, None, None, assignee, None, None))
+            )
         for k, when, when_s in zip(step_slot[first:end], step_at[first:end], step_s[first:end], strict=True):
-            steps.append(_step(k, when, when_s, site, agent, ahead, okay))
+            steps.append(_step(k, when, when_s, site, agent, ahead, called, seat, pick[7]))
         descriptions = DESCRIPTIONS[kind]
         yield make(
             OrderSpec,
@@ -254,35 +263,53 @@ def _chunk(
 
 
 # The fields of each slot's step after `action, at` (actor_id, reason, resolution_code, resolution,
-# appointment_at, assignee_id, team_id), where they do not depend on the order. Resolution codes are
-# from manyi.orders.resolutions, as staff would choose them.
-_PLAIN = (None, None, None, None, None, None, None)
+# appointment_at, assignee_id, team_id, outcome), where they do not depend on the order. Resolution
+# codes are from manyi.orders.resolutions, as staff would choose them.
+_PLAIN = (None, None, None, None, None, None, None, None)
 _TAILS = {
-    "pause": (None, "客户要求延后处理", None, None, None, None, None),
-    "callback_unsatisfied": (None, "客户对处理结果不满意", None, None, None, None, None),
-    "resolve_again": (None, None, "fixed", "二次处理完成", None, None, None),
+    "pause": (None, "客户要求延后处理", None, None, None, None, None, None),
+    "resolve_again": (None, None, "fixed", "二次处理完成", None, None, None, None),
 }
 _RESOLVED = {
-    True: (None, None, "repaired", "问题已处理", None, None, None),
-    False: (None, None, "explained", "问题已处理", None, None, None),
+    True: (None, None, "repaired", "问题已处理", None, None, None, None),
+    False: (None, None, "explained", "问题已处理", None, None, None, None),
 }
-_ANSWER, _PAUSE, _APPOINT, _RESOLVE, _FINAL = (
-    SLOTS.index(name) for name in ("answer", "pause", "appoint", "resolve", "final")
+_ANSWER, _PAUSE, _APPOINT, _RESOLVE, _FINAL, _UNHAPPY, _FAILED = (
+    SLOTS.index(name)
+    for name in ("answer", "pause", "appoint", "resolve", "final", "callback_unsatisfied", "contact_failed")
 )
 _ACTIONS = tuple("resolve" if name in ("answer", "resolve_again") else name for name in SLOTS)
 
 
-def _step(slot: int, when: datetime, when_s: int, on_site: bool, agent: int, ahead: int, okay: bool) -> Step:
-    """The step of a slot taken at `when` (epoch second when_s)."""
+def _step(
+    slot: int,
+    when: datetime,
+    when_s: int,
+    on_site: bool,
+    agent: int,
+    ahead: int,
+    called: bool,
+    seat: int,
+    mood: float,
+) -> Step:
+    """The step of a slot taken at `when` (epoch second when_s); callbacks by the callback seat."""
     make = tuple.__new__
     if slot == _FINAL:
-        return make(Step, ("callback_ok" if okay else "close", when, *_PLAIN))
+        if not called:
+            return make(Step, ("close", when, *_PLAIN))
+        result = "basically_satisfied" if mood < 0.25 else "satisfied"
+        return make(Step, ("callback_ok", when, seat, None, None, None, None, None, None, result))
+    if slot == _UNHAPPY:
+        return make(Step, ("callback_unsatisfied", when, seat, "客户对处理结果不满意", *_PLAIN[2:]))
     if slot == _RESOLVE:
         return make(Step, ("resolve", when, *_RESOLVED[on_site]))
     if slot == _APPOINT:
         appointment = datetime.fromtimestamp(when_s + ahead, UTC)
-        return make(Step, ("appoint", when, None, None, None, None, appointment, None, None))
+        return make(Step, ("appoint", when, None, None, None, None, appointment, None, None, None))
     if slot == _ANSWER:
-        return make(Step, ("resolve", when, agent, None, "answered", "已当场答复", None, None, None))
+        return make(Step, ("resolve", when, agent, None, "answered", "已当场答复", None, None, None, None))
+    if slot == _FAILED:
+        outcome = "wrong_number" if mood < 0.2 else "not_reached"
+        return make(Step, ("contact_failed", when, None, None, None, None, None, None, None, outcome))
     name = SLOTS[slot]
     return make(Step, (_ACTIONS[slot], when, *_TAILS.get(name, _PLAIN)))

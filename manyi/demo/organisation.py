@@ -19,6 +19,7 @@ class DemoOrg:
     cities: list[Region]
     districts: dict[str, list[Region]]  # city code -> districts
     hotline_agents: list[User] = field(default_factory=list)
+    callback_agents: list[User] = field(default_factory=list)  # 回访坐席: make the callbacks
     teams: dict[str, Team] = field(default_factory=dict)
     users: list[User] = field(default_factory=list)
 
@@ -74,6 +75,7 @@ def build_organisation(session: Session, fake: Faker, *, regions: list[Region], 
         return t
 
     team("hotline", "热线一组", "hotline", province.code)
+    team("callback", "回访组", "hotline", province.code)
     team("back_office", "后台派单组", "back_office", province.code)
     team("network", "网络优化班", "network", province.code)
     team("complaint", "投诉专家组", "complaint_expert", province.code)
@@ -89,6 +91,9 @@ def build_organisation(session: Session, fake: Faker, *, regions: list[Region], 
     org.hotline_agents = [person(f"agent{i}", ["agent"], org.teams["hotline"], []) for i in range(1, 13)]
     dispatchers = [
         person(f"dispatcher{i}", ["dispatcher"], org.teams["back_office"], []) for i in range(1, 5)
+    ]
+    org.callback_agents = [
+        person(f"callback{i}", ["callback_agent"], org.teams["callback"], []) for i in range(1, 4)
     ]
     handlers = [person(f"handler{i}", ["complaint_handler"], org.teams["complaint"], []) for i in range(1, 6)]
     network = [person(f"noc{i}", ["dispatcher"], org.teams["network"], []) for i in range(1, 4)]
@@ -111,6 +116,7 @@ def build_organisation(session: Session, fake: Faker, *, regions: list[Region], 
     session.flush()
     leads = {
         "hotline": org.hotline_agents[0],
+        "callback": org.callback_agents[0],
         "back_office": dispatchers[0],
         "complaint": handlers[0],
         "network": network[0],

@@ -140,7 +140,8 @@ def _write(
             _plan(prepared.items, memo)
             built = build_rows(prepared.items, prepared.ids, prepared.numbers, now=now_us, delays_us=delays)
             copied: CopyMemo = {}  # the batch's id lists, converted to text once for all tables
-            jobs = [sink.encode(table, copied) for table in (built.orders, built.clocks, built.events)]
+            tables = (built.orders, built.clocks, built.events, built.contacts, built.callbacks)
+            jobs = [sink.encode(table, copied) for table in tables]
             del copied
             written.extend(prepared.ids)
             fired.extend(built.fired)

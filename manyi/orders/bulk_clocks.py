@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from manyi.calendars.arithmetic import WorkingCalendar
-from manyi.sla.policies import PolicyData, TargetData
 from manyi.sla.escalation import LadderState, next_rung
+from manyi.sla.policies import PolicyData, TargetData
 
 US = 1_000_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -23,8 +23,10 @@ from manyi.orders.bulk_rows import (
     created_changes,
     emit_rungs,
     item,
+    loop_rows,
     new_built,
     one_order,
+    outcome_item,
 )
 
 
@@ -49,6 +51,7 @@ def build_rows(
             delays_us,
             out,
         )
+    loop_rows(items, ids, out)
     return out
 
 
@@ -106,8 +109,11 @@ def fast_group(
             if step.resolves or step.appoints:
                 changes, moved = _dynamic(step, column, codes, resolutions, appointments)
                 version += 1 if step.certain else moved | (at != before)
-            else:
+            elif step.outcome_field is None:
                 changes = [change_list([*step.head, *step.tail])] * n
+                version += 1 if step.certain else at != before
+            else:  # a contact's outcome or a callback's result differs from order to order
+                changes = [change_list([*step.head, *step.tail, *outcome_item(step, s)]) for s in column]
                 version += 1 if step.certain else at != before
             notes = [s.reason or s.resolution for s in column]
             out.events.add_columns([ids, at, step_actors, [step.action] * n, changes, notes])

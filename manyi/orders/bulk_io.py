@@ -181,6 +181,8 @@ class Columns:
         value instead of an object, and the writer thread sends them without holding the GIL).
         And the row count. `memo` is shared by the tables of one batch."""
         self._flush_rows()
+        if not self.count:  # a batch with no contact attempt, say
+            return [], 0
         data, self._data = self._data, [[] for _ in self.names]  # dropped as soon as converted
         width = len(self.names)
         if postgres:
@@ -297,14 +299,14 @@ class Sink:
             raise error
 
 
-BULK_TABLES = ("work_orders", "sla_clocks", "order_events")
+BULK_TABLES = ("work_orders", "sla_clocks", "order_events", "order_contacts", "order_callbacks")
 
 
 def drop_secondary_indexes(session: Session) -> list[str]:
     """Drop the bulk tables' non-unique indexes (and, on PostgreSQL, their foreign keys, checked by a
     trigger per row); return the statements that rebuild them exactly as they were."""
     if is_postgres(session):
-        tables = "ARRAY['work_orders', 'sla_clocks', 'order_events']::regclass[]"
+        tables = f"ARRAY[{', '.join(repr(t) for t in BULK_TABLES)}]::regclass[]"
         indexes = session.execute(
             text(
                 "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "

@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from manyi.calendars.arithmetic import WorkingCalendar
 from manyi.core.errors import ManyiError
-from manyi.orders import lifecycle
+from manyi.orders import closed_loop, lifecycle
 from manyi.sla.models import SlaClock
 from manyi.sla.service import move_clock
 
@@ -61,6 +61,8 @@ class PathStep:
     closes: bool
     reopens: bool
     appoints: bool
+    loop: bool = False  # closed_loop.check_step has something to check (outcome, actor, reason)
+    outcome_field: str | None = None  # the step records a contact attempt or a callback
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,7 @@ class Path:
     uncertain: tuple[int, ...]  # steps whose version bump depends on the order's values
     transitions: tuple[int, ...]  # indexes of the state-machine steps
     checks: tuple[tuple[int, str], ...]  # steps whose values the services check, and what they need
+    records: tuple[int, ...] = ()  # steps that record a contact attempt or a callback
 
 
 def compile_path(order_type: str, actions: tuple[str, ...]) -> Path:
@@ -141,6 +144,8 @@ def compile_path(order_type: str, actions: tuple[str, ...]) -> Path:
                 closes=status == "closed",
                 reopens=lifecycle.is_reopen(action),
                 appoints=action == "appoint",
+                loop=closed_loop.checked_by(order_type, action),
+                outcome_field=closed_loop.OUTCOME_FIELDS.get(action),
             )
         )
     return Path(
@@ -157,6 +162,7 @@ def compile_path(order_type: str, actions: tuple[str, ...]) -> Path:
         uncertain=tuple(i for i, s in enumerate(steps) if not s.certain),
         transitions=tuple(i for i, s in enumerate(steps) if s.transition),
         checks=tuple((i, c) for i, s in enumerate(steps) if (c := _needs(s))),
+        records=tuple(i for i, s in enumerate(steps) if s.outcome_field is not None),
     )
 
 
@@ -168,6 +174,8 @@ def _needs(step: PathStep) -> str:
         return "resolves"
     if step.appoints:
         return "appoints"
+    if step.loop:
+        return "loop"
     return step.action if step.action in ORDER_ACTIONS else ""
 
 

@@ -17,15 +17,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from manyi.auth.actors import permissions_of
 from manyi.calendars.arithmetic import INDEX_FIRST_YEAR, INDEX_LAST_YEAR, WorkingCalendar
 from manyi.calendars.service import get_calendar
 from manyi.core.clock import ensure_aware
 from manyi.core.errors import ManyiError, ValidationFailed
 from manyi.customers.models import Customer, Subscription
-from manyi.orders import lifecycle
-from manyi.orders.bulk_clocks import to_us
+from manyi.orders import closed_loop, lifecycle
+from manyi.orders.bulk_clocks import from_us, to_us
 from manyi.orders.bulk_paths import ORDER_ACTIONS, Path, Program, StepRefused, clock_program, compile_path
 from manyi.orders.bulk_rows import OrderSpec, Resolved, Step
+from manyi.orders.callbacks import contact_rule
 from manyi.orders.categories import category_by_code
 from manyi.orders.routing import check_assignee, route
 from manyi.orders.service import CHANNELS, SEVERITIES
@@ -37,6 +39,7 @@ _CHANNELS = frozenset(CHANNELS)
 _SEVERITIES = frozenset(SEVERITIES)
 _PRIORITIES = frozenset((1, 2, 3, 4))
 _MISSING: Any = object()
+_FAILED_OR_NONE = frozenset({None, *closed_loop.FAILED_OUTCOMES})
 
 
 class _Probe:
@@ -89,6 +92,7 @@ class References:
         self.users = user_index(session)
         self.regions = region_index(session)
         self.policy_key: Callable[[tuple[Any, ...]], Any] | None = None
+        self.contact_rule = contact_rule()
 
     def load(self, specs: Sequence[OrderSpec]) -> None:
         """Fetch the customers and subscriptions of these specs not fetched yet (caller holds the lock)."""
@@ -161,9 +165,11 @@ class References:
         team_now = team_id  # the order's team at each step: assignees must be of it
         for j, check in path.checks:
             step = steps[j]
-            if not self._step_ok(check, step):
+            if not self._step_ok(check, step, path.steps[j].old_status):
                 try:
                     self._check_step(path, j, step, team_now)
+                    if check == "loop":
+                        self._check_loop(kind, path, j, steps, times)
                 except ManyiError as error:
                     raise _spec_error(index, error, j, step.action) from None
             if check == "transfer":
@@ -218,7 +224,12 @@ class References:
         return self.policy_key(facts)
 
     @staticmethod
-    def _step_ok(check: str, step: Step) -> bool:
+    def _step_ok(check: str, step: Step, status: str) -> bool:
+        if check == "loop":  # the common case: a contact attempt while the order is worked
+            outcome = step.outcome
+            if step.action == "contact":
+                return outcome is None or outcome == "reached"
+            return step.action == "contact_failed" and status != "resolved" and outcome in _FAILED_OR_NONE
         if check == "reason":
             return bool(step.reason and step.reason.strip())
         if check == "resolves":
@@ -312,6 +323,39 @@ class References:
         if not spec.steps:
             raise _spec_error(index, _refuse("created_at", late))
         raise _spec_error(index, _refuse("at", late), len(spec.steps) - 1, spec.steps[-1].action)
+
+    def _check_loop(self, kind: str, path: Path, j: int, steps: tuple[Step, ...], times: list[int]) -> None:
+        """closed_loop.check_step for step j, as transition_order makes it: the resolver and the
+        failed attempts since the resolution read from the spec's earlier steps."""
+        step = steps[j]
+        resolves = [k for k in range(j) if steps[k].action == "resolve"]
+
+        def resolver() -> int | None:
+            return steps[resolves[-1]].actor_id if resolves else None
+
+        def failed_attempts() -> list[datetime]:
+            if not resolves:
+                return []
+            resolved_at = times[resolves[-1] + 1]
+            return [
+                from_us(times[k + 1])
+                for k in range(j)
+                if steps[k].action == "contact_failed" and times[k + 1] >= resolved_at
+            ]
+
+        actor = self.users.get(step.actor_id) if step.actor_id is not None else None
+        closed_loop.check_step(
+            order_type=kind,
+            status=path.steps[j].old_status,
+            action=step.action,
+            outcome=step.outcome,
+            reason=step.reason,
+            actor_id=step.actor_id,
+            permissions=permissions_of(actor),
+            resolver=resolver,
+            failed_attempts=failed_attempts,
+            rule=self.contact_rule,
+        )
 
     def _team(self, team_id: int) -> bool:
         if team_id not in self.teams:

@@ -15,8 +15,9 @@ from typing import Any, NamedTuple, cast
 from manyi.calendars.arithmetic import WorkingCalendar
 from manyi.orders.bulk_clocks import PlannedGroup, Rung, climb_ladder, from_us, to_us
 from manyi.orders.bulk_io import NULL_TIME, Columns
-from manyi.orders.bulk_paths import ClockState, Path, Program, change_item, change_list
-from manyi.orders.models import OrderEvent, WorkOrder
+from manyi.orders.bulk_paths import ClockState, Path, PathStep, Program, change_item, change_list
+from manyi.orders.closed_loop import step_outcome
+from manyi.orders.models import OrderCallback, OrderContact, OrderEvent, WorkOrder
 from manyi.sla.escalation import Rung as LadderRung
 from manyi.sla.escalation import step_detail
 from manyi.sla.models import SlaClock
@@ -36,6 +37,9 @@ class Step(NamedTuple):
     appointment_at: datetime | None = None  # appoint (required)
     assignee_id: int | None = None  # assign (required)
     team_id: int | None = None  # transfer (required)
+    # contact / contact_failed: reached, not_reached, wrong_number; callback_ok: satisfied,
+    # basically_satisfied, unreachable (manyi.orders.closed_loop; None: the action's default)
+    outcome: str | None = None
 
 
 class OrderSpec(NamedTuple):
@@ -82,6 +86,8 @@ CLOCK_INSTANTS = (
 )
 EVENT_COLUMNS = ("order_id", "at", "actor_id", "action", "changes", "note")
 EVENT_INSTANTS = ("at",)
+CONTACT_COLUMNS = ("order_id", "at", "actor_id", "outcome", "note")
+CALLBACK_COLUMNS = ("order_id", "at", "actor_id", "result", "note")
 
 
 @dataclass(slots=True)
@@ -164,6 +170,8 @@ class Built(NamedTuple):
     orders: Columns
     clocks: Columns
     events: Columns
+    contacts: Columns
+    callbacks: Columns
     fired: list[Fired]
 
 
@@ -172,8 +180,27 @@ def new_built() -> Built:
         Columns(WorkOrder.__table__, ORDER_COLUMNS, ORDER_INSTANTS),  # type: ignore[arg-type]
         Columns(SlaClock.__table__, CLOCK_COLUMNS, CLOCK_INSTANTS),  # type: ignore[arg-type]
         Columns(OrderEvent.__table__, EVENT_COLUMNS, EVENT_INSTANTS),  # type: ignore[arg-type]
+        Columns(OrderContact.__table__, CONTACT_COLUMNS, ("at",)),  # type: ignore[arg-type]
+        Columns(OrderCallback.__table__, CALLBACK_COLUMNS, ("at",)),  # type: ignore[arg-type]
         [],
     )
+
+
+def outcome_item(step: PathStep, s: Step) -> list[str]:
+    """The `changes` entry naming a contact's outcome or a callback's result (as transition_order
+    appends it, after the counters), or none."""
+    if step.outcome_field is None:
+        return []
+    return [item(step.outcome_field, None, step_outcome(step.action, s.outcome))]
+
+
+def loop_rows(items: list[Resolved], ids: list[int], out: Built) -> None:
+    """The contact attempts and callbacks the orders' steps recorded (callbacks.record_step)."""
+    for r, oid in zip(items, ids, strict=True):
+        for j in r.path.records:
+            step, s = r.path.steps[j], r.spec.steps[j]
+            table = out.contacts if step.outcome_field == "contact_outcome" else out.callbacks
+            table.append([oid, r.times[j + 1], s.actor_id, step_outcome(step.action, s.outcome), s.reason])
 
 
 def one_order(
@@ -216,7 +243,7 @@ def _one(r: Resolved, oid: int, number: str, now: int | None, delays: tuple[int,
                     appointment = new
                 changes = change_list([*items, *step.tail])
             else:
-                changes = change_list([*step.head, *step.tail])
+                changes = change_list([*step.head, *step.tail, *outcome_item(step, s)])
             events.append([oid, at, s.actor_id, step.action, changes, s.reason or s.resolution])
             version += step.certain or moved or at != before
             # on_order_changed: move the clocks, then refresh the order's flags (a second UPDATE,

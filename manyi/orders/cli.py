@@ -119,6 +119,12 @@ def transition(
     reason: str | None = typer.Option(None, "--reason"),
     resolution_code: str | None = typer.Option(None, "--resolution-code"),
     appointment: str | None = typer.Option(None, "--appointment", help="ISO 8601 instant, for appoint"),
+    outcome: str | None = typer.Option(
+        None,
+        "--outcome",
+        help="contact_failed: not_reached or wrong_number; callback_ok: satisfied, basically_satisfied "
+        "or unreachable",
+    ),
     as_user: str | None = typer.Option(None, "--as"),
 ) -> None:
     """Apply a lifecycle action to an order."""
@@ -139,5 +145,6 @@ def transition(
             reason=reason,
             resolution_code=resolution_code,
             appointment_at=appointment_at,
+            outcome=outcome,
         )
         console.print(f"{order.number}: {order.status}/{order.stage}", highlight=False)

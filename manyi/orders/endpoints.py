@@ -18,7 +18,7 @@ from manyi.orders.filters import scoped
 from manyi.orders.models import WorkOrder
 from manyi.orders.tmf import BASE, documents
 from manyi.orders.tmf_schemas import TroubleTicketCreate, TroubleTicketOut, TroubleTicketUpdate
-from manyi.orders.updates import apply_patch
+from manyi.orders.updates import apply_patch, check_note_type
 
 router = APIRouter(prefix="/tmf-api/troubleTicket/v4", tags=["TMF621 troubleTicket 工单"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -71,6 +71,8 @@ def create_ticket(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
 ) -> JSONResponse:
     c.require("ticket:create")
+    for note in body.note:
+        check_note_type(note, at_creation=True)
     customer_id = subscription_id = parent_id = None
     region_code = body.region.id if body.region else None
     for party in body.related_party:
@@ -196,9 +198,12 @@ def get_ticket(id: str, c: Annotated[Ctx, Depends(ctx)], fields: str | None = No
     "/troubleTicket/{id}",
     summary="Update a trouble ticket / 更新工单",
     description="`application/merge-patch+json`. Change `status` (with `statusChangeReason`; resolving needs "
-    "`resolutionCode`), `description`, `name`, `priority`, `severity`, add `note`s, assign with a `relatedParty` "
-    "of role `assignee`, transfer with `team`. Send `If-Match` with the ETag to refuse a stale update (412). "
-    "Read-only fields are refused with 400.\n\n状态变更、补充说明、指派、转派；带 If-Match 防止覆盖他人修改。",
+    "`resolutionCode`; `inProgress` starts work and is not a contact), `description`, `name`, `priority`, "
+    "`severity`, add `note`s (a note of `@type` `ContactAttemptNote` with `outcome` reached | not_reached | "
+    "wrong_number records a contact attempt), record the callback of a resolved ticket with `callbackResult`, "
+    "assign with a `relatedParty` of role `assignee`, transfer with `team`. Send `If-Match` with the ETag to "
+    "refuse a stale update (412). Read-only fields are refused with 400.\n\n"
+    "状态变更、补充说明、联系记录、回访结果、指派、转派；带 If-Match 防止覆盖他人修改。",
     response_model=TroubleTicketOut,
     responses=ERRORS,
     openapi_extra={

@@ -31,12 +31,15 @@ ON_SITE_TYPES = frozenset({"fault", "install", "remove", "move"})
 RESPONSE_TYPES = frozenset({"complaint"})
 # Simple requests may be answered on the spot, straight from acknowledged.
 ANSWER_AT_ONCE_TYPES = frozenset({"inquiry", "callback", "proactiveCare", "change"})
+# Stages before the customer was reached: `contact` (a reached customer) moves on to contacted.
+NOT_CONTACTED = ("accepted", "extracted")
 
 INITIAL = ("acknowledged", "accepted")
 WORKING = "inProgress"
 OPEN_STATUSES = ("acknowledged", "inProgress", "pending", "held")
 ALL_ACTIONS = (
     "extract",
+    "start",
     "reject",
     "contact",
     "contact_failed",
@@ -68,9 +71,12 @@ def _legal(order_type: str, status: str, stage: str) -> dict[str, Step]:
     if status == "acknowledged":
         if stage == "accepted":
             actions["extract"] = Step("acknowledged", "extracted")
+        # Work starts (TMF621 inProgress) without the customer being reached: a status change is
+        # not a contact, so the first-contact clock keeps running (DOMAIN "first contact").
+        actions["start"] = Step(WORKING, "extracted")
         actions["reject"] = Step("rejected", "rejected")
     if status in ("acknowledged", "inProgress"):
-        actions["contact"] = Step(WORKING, "contacted" if stage in ("accepted", "extracted") else stage)
+        actions["contact"] = Step(WORKING, "contacted" if stage in NOT_CONTACTED else stage)
         actions["contact_failed"] = Step(status, stage)  # a logged attempt that did not reach the customer
         actions["pause"] = Step("pending", "pending")
         actions["hold"] = Step("held", "held")
@@ -88,6 +94,8 @@ def _legal(order_type: str, status: str, stage: str) -> dict[str, Step]:
     if status in PAUSED:
         actions["resume"] = Step(WORKING, "")  # the stage before the pause; filled in by apply()
     if status == "resolved":
+        # The callback's attempts to reach the customer (the contact rule counts them).
+        actions["contact_failed"] = Step(status, stage)
         actions["callback_ok"] = Step("closed", "closed")
         actions["callback_unsatisfied"] = Step(WORKING, "contacted")  # an unhappy callback reopens
         actions["close"] = Step("closed", "closed")
@@ -124,7 +132,9 @@ def apply(
             f"action {action!r} is not allowed for a {order_type} order in {status}/{stage}; allowed: {allowed}"
         )
     if action == "resume":
-        return Step(WORKING, stage_before_pause or "contacted")
+        # Paused before anyone took it up: resuming takes it up, as `start` does.
+        before = stage_before_pause or "contacted"
+        return Step(WORKING, "extracted" if before == "accepted" else before)
     return step
 
 

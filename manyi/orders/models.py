@@ -204,6 +204,36 @@ class OrderEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+class OrderContact(Base):
+    """One attempt to reach the customer about an order (a call, a visit) and its outcome: reached,
+    not_reached or wrong_number (manyi.orders.closed_loop). Append-only; the contact rule counts the
+    failed ones, the order page lists them all."""
+
+    __tablename__ = "order_contacts"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class OrderCallback(Base):
+    """The callback (回访) on a resolved order: satisfied, basically_satisfied, unsatisfied, or
+    unreachable under the contact rule; who made it and when. Append-only: an order re-opened by an
+    unsatisfied callback gets another one once resolved again. Satisfaction is counted from here."""
+
+    __tablename__ = "order_callbacks"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # satisfaction counts by period
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    result: Mapped[str] = mapped_column(String(24))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
 class RoutingRule(Base):
     """type/category/product/region → team. Null criteria match anything; lowest rank wins."""
 

@@ -14,7 +14,7 @@ from manyi.core.errors import NotFound, StaleVersion, ValidationFailed
 from manyi.core.fastsql import FastInsert, LinkedInsert, linked_insert_supported
 from manyi.core.ids import order_number
 from manyi.core.sequences import next_value
-from manyi.orders import lifecycle
+from manyi.orders import callbacks, lifecycle
 from manyi.orders.history import EVENT_INSERT, event_row, record_event
 from manyi.orders.hooks import order_changed
 from manyi.orders.models import ORDER_NUMBERS, OrderNote, WorkOrder
@@ -229,10 +229,14 @@ def transition_order(
     resolution_code: str | None = None,
     resolution: str | None = None,
     appointment_at: datetime | None = None,
+    outcome: str | None = None,
     expected_version: int | None = None,
     at: datetime | None = None,
 ) -> WorkOrder:
-    """Apply a lifecycle action to an order, record it, and move its SLA clocks accordingly."""
+    """Apply a lifecycle action to an order, record it, and move its SLA clocks accordingly.
+
+    `outcome` is a contact attempt's (reached, not_reached, wrong_number) or a callback's result
+    (satisfied, basically_satisfied, unsatisfied, unreachable): see manyi.orders.callbacks."""
     at = ensure_aware(at or now(), field="at")
     order = get_order(session, order_id=order_id)
     _check_version(order, expected_version)
@@ -254,6 +258,9 @@ def transition_order(
                 "appointment_at: booking an appointment needs its date and time", field="appointment_at"
             )
         appointment_at = ensure_aware(appointment_at, field="appointment_at")
+    outcome = callbacks.check_step(
+        session, order=order, action=action, outcome=outcome, reason=reason, actor_id=actor_id
+    )
 
     before = {
         "status": order.status,
@@ -286,8 +293,11 @@ def transition_order(
         action=action,
         at=at,
         actor_id=actor_id,
-        changes={k: (before[k], after[k]) for k in before},
+        changes={k: (before[k], after[k]) for k in before} | callbacks.outcome_change(action, outcome),
         note=reason or resolution,
+    )
+    callbacks.record_step(
+        session, order=order, action=action, outcome=outcome, note=reason, actor_id=actor_id, at=at
     )
     session.flush()
     from manyi.sla.service import on_order_changed

@@ -17,7 +17,15 @@ from sqlalchemy.orm import Session
 from manyi.customers.models import Customer, Subscription
 from manyi.orders import lifecycle
 from manyi.orders.categories import category_by_id
-from manyi.orders.models import OrderAttachment, OrderEvent, OrderNote, OrderRelation, WorkOrder
+from manyi.orders.models import (
+    OrderAttachment,
+    OrderCallback,
+    OrderContact,
+    OrderEvent,
+    OrderNote,
+    OrderRelation,
+    WorkOrder,
+)
 from manyi.org.reference import region_index, team_name, user_index
 from manyi.sla.models import SlaClock
 
@@ -34,7 +42,16 @@ CHANNEL_NAMES = {
     "field": "现场",
     "system": "系统",
 }
-PARTS = ("note", "attachment", "statusChange", "troubleTicketRelationship", "slaClock", "relatedParty")
+PARTS = (
+    "note",
+    "attachment",
+    "statusChange",
+    "troubleTicketRelationship",
+    "slaClock",
+    "relatedParty",
+    "callback",
+)
+CONTACT_NOTE = "ContactAttemptNote"
 
 
 def iso(value: datetime | None) -> str | None:
@@ -53,6 +70,8 @@ class Loaded:
         ids = [o.id for o in orders]
         self.clocks: dict[int, list[SlaClock]] = {}
         self.notes: dict[int, list[OrderNote]] = {}
+        self.contacts: dict[int, list[OrderContact]] = {}
+        self.callbacks: dict[int, list[OrderCallback]] = {}
         self.attachments: dict[int, list[OrderAttachment]] = {}
         self.status_events: dict[int, list[OrderEvent]] = {}
         self.children: dict[int, list[str]] = {}
@@ -75,6 +94,16 @@ class Loaded:
             notes = select(OrderNote).where(OrderNote.order_id.in_(with_notes))
             for n in session.scalars(notes.order_by(OrderNote.id)):
                 self.notes.setdefault(n.order_id, []).append(n)
+        if _wanted(fields, "note") and (with_contacts := having("contact_attempts")):
+            contacts = select(OrderContact).where(OrderContact.order_id.in_(with_contacts))
+            for k in session.scalars(contacts.order_by(OrderContact.id)):
+                self.contacts.setdefault(k.order_id, []).append(k)
+        # Callbacks close an order or re-open it: only closed or re-opened orders can have one.
+        called = [o.id for o in orders if o.status == "closed" or o.reopen_count]
+        if _wanted(fields, "callback") and called:
+            callbacks = select(OrderCallback).where(OrderCallback.order_id.in_(called))
+            for b in session.scalars(callbacks.order_by(OrderCallback.id)):
+                self.callbacks.setdefault(b.order_id, []).append(b)
         if _wanted(fields, "attachment") and (with_files := having("attachment_count")):
             attachments = select(OrderAttachment).where(OrderAttachment.order_id.in_(with_files))
             for a in session.scalars(attachments.order_by(OrderAttachment.id)):
@@ -152,6 +181,53 @@ def _clock(c: SlaClock) -> dict[str, Any]:
     }
 
 
+def _notes(session: Session, order: WorkOrder, loaded: Loaded) -> list[dict[str, Any]]:
+    """Notes and, as ContactAttemptNote notes with their outcome, the attempts to reach the
+    customer; by date."""
+    notes = [
+        (
+            n.created_at,
+            {
+                "id": str(n.id),
+                "author": _username(session, n.author_id),
+                "date": iso(n.created_at),
+                "text": n.text,
+                "@type": "Note",
+            },
+        )
+        for n in loaded.notes.get(order.id, [])
+    ]
+    for k in loaded.contacts.get(order.id, []):
+        note = {
+            "id": f"contact-{k.id}",
+            "author": _username(session, k.actor_id),
+            "date": iso(k.at),
+            "text": k.note,
+            "outcome": k.outcome,
+            "@type": CONTACT_NOTE,
+            "@baseType": "Note",
+        }
+        notes.append((k.at, {key: v for key, v in note.items() if v is not None}))
+    notes.sort(key=lambda pair: pair[0])
+    return [note for _, note in notes]
+
+
+def _callbacks(session: Session, order: WorkOrder, loaded: Loaded) -> list[dict[str, Any]]:
+    return [
+        {
+            key: v
+            for key, v in {
+                "result": b.result,
+                "date": iso(b.at),
+                "author": _username(session, b.actor_id),
+                "note": b.note,
+            }.items()
+            if v is not None
+        }
+        for b in loaded.callbacks.get(order.id, [])
+    ]
+
+
 def document(session: Session, order: WorkOrder, loaded: Loaded) -> dict[str, Any]:
     """The full ManyiTroubleTicket document of one order."""
     clocks = loaded.clocks.get(order.id, [])
@@ -226,16 +302,7 @@ def document(session: Session, order: WorkOrder, loaded: Loaded) -> dict[str, An
             if order.subscription_id
             else []
         ),
-        "note": [
-            {
-                "id": str(n.id),
-                "author": _username(session, n.author_id),
-                "date": iso(n.created_at),
-                "text": n.text,
-                "@type": "Note",
-            }
-            for n in loaded.notes.get(order.id, [])
-        ],
+        "note": _notes(session, order, loaded),
         "attachment": [
             {
                 "id": str(a.id),
@@ -267,6 +334,7 @@ def document(session: Session, order: WorkOrder, loaded: Loaded) -> dict[str, An
         else None,
         "slaClock": [_clock(c) for c in clocks],
         "slaBreached": bool(order.sla_breached),
+        "callback": _callbacks(session, order, loaded),
         "nextActions": lifecycle.next_actions(order.type, order.status, order.stage),
         "version": order.version,
     }

@@ -33,10 +33,16 @@ class ChannelRef(Ref):
 
 
 class NoteIn(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    """A TMF621 Note; `@type: ContactAttemptNote` with an `outcome` records a contact attempt."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="allow")
 
     text: str = Field(min_length=1)
     author: str | None = None
+    type_: str | None = Field(None, alias="@type", description="Note, or Manyi's ContactAttemptNote")
+    outcome: str | None = Field(
+        None, description="ContactAttemptNote: reached | not_reached | wrong_number / 联系结果"
+    )
 
 
 class TicketRelationship(BaseModel):
@@ -86,6 +92,12 @@ class TroubleTicketUpdate(BaseModel):
     )
     status_change_reason: str | None = Field(None, alias="statusChangeReason")
     resolution_code: str | None = Field(None, alias="resolutionCode", description="Manyi: needed to resolve")
+    callback_result: str | None = Field(
+        None,
+        alias="callbackResult",
+        description="Manyi: the callback (回访) on a resolved ticket: satisfied | basically_satisfied | "
+        "unreachable (status closed) or unsatisfied (status inProgress, re-opened to its owner)",
+    )
     note: list[NoteIn] | None = None
     related_party: list[RelatedParty] | None = Field(None, alias="relatedParty")
     team: Ref | None = Field(None, description="Manyi: transfer to this team / 转派班组")
@@ -136,4 +148,5 @@ class TroubleTicketOut(BaseModel):
     region: dict[str, Any] | None = None
     team: dict[str, Any] | None = None
     slaClock: list[SlaClockOut] | None = None
+    callback: list[dict[str, Any]] | None = None
     nextActions: list[str] | None = None

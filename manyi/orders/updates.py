@@ -9,9 +9,9 @@ from pydantic import ValidationError
 from manyi.api.deps import Ctx
 from manyi.api.errors import ApiError
 from manyi.core.errors import ValidationFailed
-from manyi.orders import service
+from manyi.orders import closed_loop, service
 from manyi.orders.models import WorkOrder
-from manyi.orders.tmf_schemas import TroubleTicketUpdate
+from manyi.orders.tmf_schemas import NoteIn, TroubleTicketUpdate
 from manyi.org.reference import team_name, user_by_username
 
 READ_ONLY = frozenset(
@@ -39,20 +39,45 @@ READ_ONLY = frozenset(
         "slaClock",
         "slaBreached",
         "nextActions",
+        "callback",
         "version",
     }
 )
+CONTACT_NOTE = "ContactAttemptNote"  # a Note subtype: a contact attempt with its outcome
 
 
-def status_action(order: WorkOrder, target: str) -> str:
-    """The lifecycle action that moves order to the TMF status target."""
+def status_action(order: WorkOrder, target: str, callback_result: str | None = None) -> str:
+    """The lifecycle action that moves order to the TMF status target (with a callback's result,
+    the callback that closes or re-opens a resolved ticket)."""
     current = order.status
+    if callback_result is not None:
+        if callback_result not in closed_loop.CALLBACK_RESULTS:
+            raise ValidationFailed(
+                f"callbackResult: expected one of {', '.join(closed_loop.CALLBACK_RESULTS)}, got {callback_result!r}",
+                field="callbackResult",
+            )
+        action = closed_loop.callback_action(callback_result)
+        wanted = "closed" if action == "callback_ok" else "inProgress"
+        if target != wanted or current != "resolved":
+            raise ValidationFailed(
+                f"callbackResult: {callback_result!r} is the callback of a resolved ticket and moves it to "
+                f"{wanted}; the ticket is {current} and the patch asks for {target}",
+                field="callbackResult",
+            )
+        return action
     if target == "inProgress":
         if current in ("pending", "held"):
             return "resume"
         if current in ("resolved", "closed"):
             return "reopen"
-        return "contact"
+        # A status change is not a contact: record one with a ContactAttemptNote.
+        return "start"
+    if target == "closed" and current == "resolved" and closed_loop.needs_callback(order.type):
+        raise ValidationFailed(
+            f"callbackResult: a resolved {order.type} closes only through its callback; send status closed "
+            "with callbackResult satisfied, basically_satisfied or unreachable (or inProgress with unsatisfied)",
+            field="callbackResult",
+        )
     actions = {
         "pending": "pause",
         "held": "hold",
@@ -103,7 +128,7 @@ def apply_patch(c: Ctx, order: WorkOrder, patch: dict[str, Any]) -> None:
             actor_id=actor,
         )
     for note in update.note or []:
-        service.add_note(c.session, order_id=order.id, text=note.text, actor_id=actor)
+        _note(c, order, note)
     if update.team is not None:
         try:
             team_id = int(update.team.id)
@@ -129,14 +154,61 @@ def apply_patch(c: Ctx, order: WorkOrder, patch: dict[str, Any]) -> None:
             raise ValidationFailed(f"relatedParty: unknown user {party.id!r}", field="relatedParty")
         if user.id != order.assignee_id:
             service.assign_order(c.session, order_id=order.id, assignee_id=user.id, actor_id=actor)
-    if update.status is not None and update.status != order.status:
+    target = update.status
+    if update.callback_result is not None and target is None:  # the result says where it goes
+        target = "inProgress" if update.callback_result == "unsatisfied" else "closed"
+    if target is not None and (target != order.status or update.callback_result is not None):
         service.transition_order(
             c.session,
             order_id=order.id,
-            action=status_action(order, update.status),
+            action=status_action(order, target, update.callback_result),
             actor_id=actor,
             reason=update.status_change_reason,
             # A standard client only knows statusChangeReason; it stands for the code then.
             resolution_code=update.resolution_code or update.status_change_reason,
             resolution=update.status_change_reason,
+            outcome=update.callback_result,
         )
+
+
+def check_note_type(note: NoteIn, *, at_creation: bool) -> bool:
+    """Whether the note records a contact attempt (refused at creation: attempts are made on a ticket)."""
+    if note.type_ in (None, "Note"):
+        if note.outcome is not None:
+            raise ValidationFailed(
+                f"note.outcome: only a {CONTACT_NOTE} (note @type) has an outcome", field="note"
+            )
+        return False
+    if note.type_ != CONTACT_NOTE:
+        raise ValidationFailed(
+            f"note.@type: expected Note or {CONTACT_NOTE}, got {note.type_!r}", field="note"
+        )
+    if at_creation:
+        raise ValidationFailed(
+            f"note: a {CONTACT_NOTE} records an attempt to reach the customer on an existing ticket; "
+            "send it with PATCH",
+            field="note",
+        )
+    return True
+
+
+def _note(c: Ctx, order: WorkOrder, note: NoteIn) -> None:
+    """A plain note, or a contact attempt: `reached` meets the first-contact clock, the others are
+    failed attempts the contact rule counts."""
+    if not check_note_type(note, at_creation=False):
+        service.add_note(c.session, order_id=order.id, text=note.text, actor_id=c.principal.user_id)
+        return
+    if note.outcome not in closed_loop.CONTACT_OUTCOMES:
+        raise ValidationFailed(
+            f"note.outcome: a {CONTACT_NOTE} needs its outcome, one of "
+            f"{', '.join(closed_loop.CONTACT_OUTCOMES)}; got {note.outcome!r}",
+            field="note",
+        )
+    service.transition_order(
+        c.session,
+        order_id=order.id,
+        action=closed_loop.contact_action(note.outcome),
+        actor_id=c.principal.user_id,
+        reason=note.text,
+        outcome=note.outcome,
+    )

@@ -91,6 +91,12 @@ CASES.update(
             201,
             403,
         ),
+        ("GET", "/api/v1/customers/{id}/history"): Case(
+            "customer:read",
+            True,
+            lambda a, h, t: a.client.get(f"/api/v1/customers/{a.operator.customer.id}/history", headers=h),
+            200,
+        ),
         ("PATCH", CUSTOMERS + "/{id}"): Case(
             "customer:write",
             True,

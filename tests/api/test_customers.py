@@ -119,10 +119,11 @@ def test_list_filters_paging_and_scope(api: Api, spec: SwaggerClient) -> None:
 def test_patch_with_etag_media_type_and_read_only(api: Api, spec: SwaggerClient) -> None:
     cid = new_customer(api).json()["id"]
     etag = api.client.get(f"{BASE}/{cid}", headers=api.headers()).headers["etag"]
+    flag = [{"name": "listFlag", "value": "red"}, {"name": "listFlagReason", "value": "集团重要客户"}]
     response = api.client.patch(
         f"{BASE}/{cid}",
-        json={"characteristic": [{"name": "listFlag", "value": "red"}], "name": "李四（红名单）"},
-        headers={**api.headers(), **MERGE, "If-Match": etag},
+        json={"characteristic": flag, "name": "李四（红名单）"},
+        headers={**api.headers("admin"), **MERGE, "If-Match": etag},  # the flag needs customer:flag
     )
     assert response.status_code == 200, response.text
     spec.validate("Customer", response.json())

@@ -322,7 +322,7 @@ def test_writes_record_the_acting_user_in_history(api: Api) -> None:
     from manyi.org.service import get_user
 
     assert actors["created"] == get_user(api.session, username="agent_all").id
-    assert actors["contact"] == get_user(api.session, username="dispatcher_all").id
+    assert actors["start"] == get_user(api.session, username="dispatcher_all").id
 
 
 def test_related_orders_and_attachments_show_on_both_tickets(api: Api, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -76,6 +76,13 @@ def test_every_control_on_every_page_has_a_label(console: Console, lang: str) ->
         actor_id=op.agent.id,
     )
     service.transition_order(console.session, order_id=order.id, action="contact")
+    resolved = service.create_order(
+        console.session, type="complaint", description="投诉", channel="hotline", region_code="330106"
+    )
+    service.transition_order(console.session, order_id=resolved.id, action="contact")
+    service.transition_order(
+        console.session, order_id=resolved.id, action="resolve", resolution_code="explained"
+    )
     console.session.commit()
     pages = {
         "agent": [
@@ -88,7 +95,9 @@ def test_every_control_on_every_page_has_a_label(console: Console, lang: str) ->
         ],
         "dispatcher": ["/board", f"/board?team={op.field_team.id}"],
         "technician": ["/jobs"],
-        "supervisor": ["/supervisor"],
+        # the red/blue list form; the callback and callback-attempt forms of a resolved order
+        "supervisor": ["/supervisor", f"/workbench/customer/{op.customer.id}"],
+        "callback_agent": [f"/orders/{resolved.number}"],
         "admin": [
             "/admin",
             "/admin/users",

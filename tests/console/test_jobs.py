@@ -255,3 +255,17 @@ def test_browser_dispatcher_assigns_then_technician_arrives_and_completes(
     assert (done.status, done.resolution_code) == ("resolved", "equipment_replaced")
     assert _events(console, job, "assigned")[0][0] == _uid(dispatcher)
     assert _events(console, job, "arrive") == [(_uid(tech), None)]
+
+
+def test_a_technician_cannot_make_the_callback_of_a_job_they_completed(console: Console) -> None:
+    """001: the callback is made by the call centre's callback seats, not by whoever did the work."""
+    job = _job(console, console.operator.techs[0].id, at=day_bounds(now())[0] + timedelta(hours=9))
+    tech = _tech(console)
+    assert tech.post(f"/jobs/{job.id}/arrive").status_code == 303
+    assert tech.post(f"/jobs/{job.id}/done", data={"resolution_code": "repaired"}).status_code == 303
+    assert "/callback" not in tech.get("/jobs").text
+    page = tech.get(f"/orders/{job.number}").text
+    assert f'action="/orders/{job.number}/callback"' not in page
+    assert f'action="/orders/{job.number}/act/close"' in page  # a fault closes plainly; no callback offered
+    refused = tech.post(f"/orders/{job.number}/callback", data={"version": "1", "result": "satisfied"})
+    assert refused.status_code == 403 and _reload(console, job).status == "resolved"

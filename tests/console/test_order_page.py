@@ -73,12 +73,9 @@ def test_out_of_region_order_looks_missing(console: Console) -> None:
 def test_paused_and_met_clocks_are_shown_as_such(console: Console) -> None:
     order = new_order(console)
     agent = console.user("agent", WEST_LAKE)
-    for action, data in (("contact", {}), ("pause", {"reason": "客户出差"})):
+    for form, data in (("contact", {"outcome": "reached"}), ("act/pause", {"reason": "客户出差"})):
         version = version_of(console, order)
-        assert (
-            agent.post(f"/orders/{order.number}/act/{action}", {"version": version, **data}).status_code
-            == 303
-        )
+        assert agent.post(f"/orders/{order.number}/{form}", {"version": version, **data}).status_code == 303
     page = agent.get(f"/orders/{order.number}").text
     assert 'class="clock met"' in page and 'data-state="met"' in page  # first contact was met
     assert 'class="clock paused"' in page and 'data-state="paused"' in page
@@ -199,6 +196,8 @@ def test_browser_walks_an_order_from_extract_to_callback(console: Console, brows
 
     click("extract")
     assert "已完成：提取" in pg.locator(".flash").inner_text()
+    pg.locator("details:has(#act-contact) > summary").click()  # contact attempts have an outcome
+    pg.get_by_label("联系结果").select_option("reached")
     click("contact")
     pg.locator("details:has(#act-appoint) > summary").click()  # opens the appointment form
     pg.get_by_label("预约日期和时间").fill("2030-01-02T09:30")
@@ -211,11 +210,18 @@ def test_browser_walks_an_order_from_extract_to_callback(console: Console, brows
     pg.get_by_label("处理情况").fill("更换光猫后恢复")
     click("resolve")
     assert "已解决" in pg.locator(".order-status").inner_text()
-    click("callback_ok")
-    assert "已关闭" in pg.locator(".order-status").inner_text()
+    assert pg.locator("#act-callback").count() == 0  # the agent resolved it: a callback seat calls back
+    seat = browser.page_for(console.user("callback_agent", WEST_LAKE), lang="zh_CN")
+    seat.goto(f"/orders/{number}")
+    seat.locator("details:has(#act-callback) > summary").click()
+    seat.get_by_label("回访结果").select_option("satisfied")
+    with seat.expect_navigation():
+        seat.locator("#act-callback").get_by_role("button").click()
+    assert "已关闭" in seat.locator(".order-status").inner_text()
+    pg.reload()
     assert pg.locator("#act-reopen").count() == 1  # closed orders can only be reopened
     timeline = pg.locator(".timeline").inner_text()
-    for step in ("提取", "已联系客户", "预约上门", "到达现场", "解决", "回访：满意"):
+    for step in ("提取", "已联系客户", "预约上门", "到达现场", "解决", "回访完成，工单关闭", "满意"):
         assert step in timeline
     browser.screenshot(pg, "order-page-closed")
     pg.get_by_label("搜索工单").fill("13812345678")

@@ -114,6 +114,8 @@ def test_a_friday_evening_at_the_operator(console: Console, browser: Any) -> Non
         #    arrives and completes the job.
         work = browser.page_for(tech)
         work.goto(f"/orders/{number}")
+        work.locator("details:has(#act-contact) > summary").click()
+        work.get_by_label("联系结果").select_option("reached")  # only a reached customer is a contact
         with work.expect_navigation():
             work.locator("#act-contact").get_by_role("button").click()
         work.locator("details:has(#act-appoint) > summary").click()

@@ -9,9 +9,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from manyi.core.crypto import decrypt, keyed_hash
-from manyi.customers.models import Customer
+from manyi.customers.models import Customer, CustomerEvent
 from manyi.demo.generator import generate, has_orders
-from manyi.orders.models import OrderEvent, WorkOrder
+from manyi.orders.models import OrderCallback, OrderContact, OrderEvent, WorkOrder
 from manyi.orders.resolutions import RESOLUTION_CODES
 from manyi.org.models import Region, User
 from manyi.org.passwords import verify_password
@@ -53,6 +53,26 @@ def test_demo_operator(engine: Engine) -> None:
         )
         assert codes and codes <= set(RESOLUTION_CODES)
         assert s.scalar(select(func.count()).select_from(OrderEvent).where(OrderEvent.action == "pause")) > 0
+        # The closed loop: closed complaints have their callback, by a callback seat, never the resolver.
+        seats = set(s.scalars(select(User.id).where(User.username.like("callback%"))))
+        complaints = select(WorkOrder.id).where(WorkOrder.type == "complaint", WorkOrder.status == "closed")
+        closed = set(s.scalars(complaints))
+        called = dict(
+            s.execute(
+                select(OrderCallback.order_id, OrderCallback.actor_id).where(
+                    OrderCallback.order_id.in_(complaints)
+                )
+            ).all()
+        )
+        assert closed and set(called) == closed and set(called.values()) <= seats
+        results = set(s.scalars(select(OrderCallback.result)))
+        assert {"satisfied", "basically_satisfied", "unsatisfied"} <= results
+        outcomes = set(s.scalars(select(OrderContact.outcome)))
+        assert outcomes == {"reached", "not_reached", "wrong_number"}
+        # Listed customers: who listed them and why is in their history.
+        listed = set(s.scalars(select(Customer.id).where(Customer.list_flag.is_not(None))))
+        flagged = set(s.scalars(select(CustomerEvent.customer_id).where(CustomerEvent.note.is_not(None))))
+        assert listed and listed == flagged
         breached = (
             s.scalar(select(func.count()).select_from(SlaClock).where(SlaClock.breached.is_(True))) or 0
         )

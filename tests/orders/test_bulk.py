@@ -19,7 +19,9 @@ from manyi.customers.models import Customer, Subscription
 from manyi.orders import bulk_group, bulk_io, lifecycle, service
 from manyi.orders.bulk import OrderSpec, Step, write_orders
 from manyi.orders.bulk_clocks import plan_target, timedelta_us, to_us
-from manyi.orders.models import Category, OrderEvent, WorkOrder
+from manyi.orders.closed_loop import unreachable_rule
+from manyi.orders.models import Category, OrderCallback, OrderContact, OrderEvent, WorkOrder
+from manyi.org.models import User
 from manyi.outbox.models import OutboxMessage
 from manyi.sla.models import SlaClock, SlaPolicy, SlaTarget
 from manyi.sla.policies import TargetData
@@ -56,6 +58,11 @@ def _world(session: Session, op: Operator) -> dict[str, Any]:
         Subscription(customer_id=vip.id, product="broadband", service_number="KD002"),
     ]
     session.add_all(subs)
+    # The closed loop's people: a callback seat (callbacks and their attempts, never the resolver's)
+    # and a complaint handler (withdraws complaints, with a reason).
+    seat = User(username="seat1", display_name="回访一", roles=["callback_agent"])
+    handler = User(username="handler1", display_name="专家一", roles=["complaint_handler"])
+    session.add_all([seat, handler])
     policy = SlaPolicy(
         name="VIP 故障",
         rank=50,
@@ -88,6 +95,8 @@ def _world(session: Session, op: Operator) -> dict[str, Any]:
         "crew": op.field_team.id,
         "office": op.back_office.id,
         "actors": [op.agent.id, None],
+        "seat": seat.id,
+        "handler": handler.id,
     }
 
 
@@ -104,10 +113,15 @@ def random_specs(rng: random.Random, world: dict[str, Any], count: int) -> list[
         status, stage, before_pause = lifecycle.INITIAL[0], lifecycle.INITIAL[1], None
         at = created
         steps: list[Step] = []
+        failed: list[datetime] = []  # failed attempts since the resolution
         for _ in range(rng.randint(0, 10)):
             legal = lifecycle.next_actions(order_type, status, stage)  # transfer included where legal
             if status not in lifecycle.TERMINAL:
                 legal += ["assign"] * 2
+            if order_type == "complaint" and "close" in legal:
+                legal.remove("close")  # a complaint closes through its callback
+            if status == "resolved":
+                legal += ["contact_failed"] * 2  # the callback seat tries to reach the customer
             if not legal:
                 break
             action = rng.choice(legal)
@@ -118,6 +132,20 @@ def random_specs(rng: random.Random, world: dict[str, Any], count: int) -> list[
                 break
             actor = rng.choice(world["actors"])
             values: dict[str, Any] = {}
+            if action in ("callback_ok", "callback_unsatisfied") or (
+                action == "contact_failed" and status == "resolved"
+            ):
+                actor = world["seat"]
+            if action == "contact_failed":
+                values["outcome"] = rng.choice([None, "not_reached", "wrong_number"])
+                if status == "resolved":
+                    failed.append(at)
+            elif action == "callback_ok":
+                allowed = unreachable_rule(failed, required=3, spacing=timedelta(hours=2)).allowed
+                values["outcome"] = rng.choice([None, "satisfied", "basically_satisfied"])
+                values["outcome"] = "unreachable" if allowed and rng.random() < 0.7 else values["outcome"]
+            elif action in ("cancel", "reject") and order_type == "complaint":
+                actor, values["reason"] = world["handler"], "客户撤诉"
             if action in ("pause", "hold"):
                 values["reason"] = "客户要求延后"
             elif action == "resolve":
@@ -139,6 +167,8 @@ def random_specs(rng: random.Random, world: dict[str, Any], count: int) -> list[
                 if step.status in lifecycle.PAUSED and status not in lifecycle.PAUSED:
                     before_pause = stage
                 status, stage = step.status, step.stage
+                if action == "resolve":
+                    failed = []
         spec = OrderSpec(
             type=order_type,
             description=f" 工单 {i} ",
@@ -155,6 +185,37 @@ def random_specs(rng: random.Random, world: dict[str, Any], count: int) -> list[
             steps=tuple(steps),
         )
         specs.append(spec._replace(steps=within_team(world, spec)))
+    return specs
+
+
+def unreachable_specs(world: dict[str, Any], count: int) -> list[OrderSpec]:
+    """Complaints closed as unreachable: three failed callback attempts two hours apart, the first
+    two minutes apart too (it does not count), then the callback."""
+    specs = []
+    for i in range(count):
+        created = NOW - timedelta(days=3, hours=i)
+        resolved = created + timedelta(hours=1)
+        attempts = [resolved + timedelta(minutes=m) for m in (10, 12, 130, 255)]
+        steps = (
+            Step("contact", created + timedelta(minutes=20), world["actors"][0]),
+            Step("resolve", resolved, world["actors"][i % 2], resolution_code="EXPLAINED"),
+            *(
+                Step("contact_failed", a, world["seat"], reason="无人接听", outcome=o)
+                for a, o in zip(attempts, ("not_reached", "wrong_number", None, "not_reached"), strict=True)
+            ),
+            Step("callback_ok", attempts[-1] + timedelta(minutes=5), world["seat"], outcome="unreachable"),
+        )
+        specs.append(
+            OrderSpec(
+                type="complaint",
+                description="联系不上的投诉",
+                channel="hotline",
+                region_code="330106",
+                created_at=created,
+                actor_id=world["actors"][0],
+                steps=steps,
+            )
+        )
     return specs
 
 
@@ -218,6 +279,7 @@ def replay(session: Session, specs: list[OrderSpec]) -> list[int]:
                     resolution_code=s.resolution_code,
                     resolution=s.resolution,
                     appointment_at=s.appointment_at,
+                    outcome=s.outcome,
                     at=s.at,
                 )
         ids.append(order.id)
@@ -269,7 +331,27 @@ def snapshot(session: Session, ids: list[int]) -> list[dict[str, Any]]:
                 )
             )
         messages.sort(key=repr)
-        snap = {"order": row, "clocks": clocks, "history": history, "ladder": ladder, "messages": messages}
+        contacts = [
+            (c.at, c.actor_id, c.outcome, c.note)
+            for c in session.scalars(
+                select(OrderContact).where(OrderContact.order_id == oid).order_by(OrderContact.id)
+            )
+        ]
+        callbacks = [
+            (c.at, c.actor_id, c.result, c.note)
+            for c in session.scalars(
+                select(OrderCallback).where(OrderCallback.order_id == oid).order_by(OrderCallback.id)
+            )
+        ]
+        snap = {
+            "order": row,
+            "clocks": clocks,
+            "history": history,
+            "ladder": ladder,
+            "messages": messages,
+            "contacts": contacts,
+            "callbacks": callbacks,
+        }
         if sqlite:
             raw = session.connection().exec_driver_sql
             snap["raw_order"] = raw("SELECT * FROM work_orders WHERE id = ?", (oid,)).fetchone()[2:]
@@ -279,6 +361,10 @@ def snapshot(session: Session, ids: list[int]) -> list[dict[str, Any]]:
             snap["raw_events"] = sorted(
                 (r[2:] for r in raw("SELECT * FROM order_events WHERE order_id = ?", (oid,))), key=repr
             )
+            for table in ("order_contacts", "order_callbacks"):
+                snap[table] = [
+                    r[2:] for r in raw(f"SELECT * FROM {table} WHERE order_id = ? ORDER BY id", (oid,))
+                ]
         result.append(snap)
     return result
 
@@ -287,7 +373,7 @@ def test_bulk_writes_what_the_services_write(
     session: Session, operator: Operator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world = _world(session, operator)
-    specs = random_specs(random.Random(20261230), world, 400)
+    specs = random_specs(random.Random(20261230), world, 397) + unreachable_specs(world, 3)
     built = {"one_order": 0, "fast_group": 0}  # both ways of building rows are held to the services
 
     def counted(name: str) -> Any:
@@ -334,6 +420,14 @@ def test_bulk_writes_what_the_services_write(
     assert any(c["warned_at"] and not c["breached"] for c in clocks)
     assert any(c["provisional"] for c in clocks) and any(o["appointment_at"] for o in orders)
     assert any(s["messages"] for s in bulk)
+    # The closed loop: contact outcomes and every callback result, the contact rule met.
+    assert {c[2] for s in bulk for c in s["contacts"]} == {"reached", "not_reached", "wrong_number"}
+    assert {c[2] for s in bulk for c in s["callbacks"]} == {
+        "satisfied",
+        "basically_satisfied",
+        "unsatisfied",
+        "unreachable",
+    }
 
 
 def test_numbers_follow_the_sequence_and_the_local_date(session: Session, operator: Operator) -> None:
@@ -389,6 +483,35 @@ def test_numbers_follow_the_sequence_and_the_local_date(session: Session, operat
             "order 1, step 1 (extract): action 'extract'",
         ),
         ({"steps": (Step("contact", NOW - timedelta(days=30)),)}, "order 1, step 0 (contact): at: "),
+        (
+            {"steps": (Step("contact", NOW), Step("contact_failed", NOW, outcome="reached"))},
+            "order 1, step 1 (contact_failed): outcome: expected one of not_reached, wrong_number",
+        ),
+        (
+            {
+                "steps": (
+                    Step("contact", NOW),
+                    Step("resolve", NOW, resolution_code="X"),
+                    Step("callback_ok", NOW),
+                )
+            },
+            "order 1, step 2 (callback_ok): a callback is recorded by a member of staff with the ticket:callback",
+        ),
+        (
+            {
+                "type": "complaint",
+                "steps": (
+                    Step("contact", NOW),
+                    Step("resolve", NOW, resolution_code="X"),
+                    Step("close", NOW),
+                ),
+            },
+            "order 1, step 2 (close): outcome: a resolved complaint closes only through its callback",
+        ),
+        (
+            {"type": "complaint", "steps": (Step("cancel", NOW),)},
+            "order 1, step 0 (cancel): reason: to cancel a complaint give the reason",
+        ),
         (
             {"steps": (Step("contact", NOW + timedelta(seconds=1)),)},
             "order 1, step 0 (contact): at: is after `now`",
@@ -524,3 +647,49 @@ def test_copy_text_escapes_as_copy_reads_it() -> None:
     assert bulk_io.copy_texts([["[]"] * 3, [None] * 2], memo) == ["[]", "[]", "[]", "\\N", "\\N"]
     with pytest.raises(ValueError, match="NUL"):
         bulk_io.copy_texts([["a\x00b", "c"]], memo)
+
+
+def test_bulk_callbacks_follow_the_closed_loop_as_the_services_do(
+    session: Session, operator: Operator
+) -> None:
+    """001: not by the resolver; unreachable only after the contact rule (3 attempts 2 h apart)."""
+    seat = User(username="seat1", display_name="回访一", roles=["callback_agent"])
+    session.add(seat)
+    session.commit()
+    agent = operator.agent.id
+    resolved = NOW - timedelta(days=1)
+    base = (
+        Step("contact", resolved - timedelta(hours=1)),
+        Step("resolve", resolved, agent, resolution_code="X"),
+    )
+    good = OrderSpec(
+        type="complaint",
+        description="投诉",
+        channel="hotline",
+        region_code="330106",
+        created_at=resolved - timedelta(hours=2),
+    )
+    refused = {
+        (
+            *base,
+            Step("callback_ok", resolved, agent),
+        ): "order 0, step 2 (callback_ok): you resolved this work order",
+        (
+            *base,
+            Step("contact_failed", resolved + timedelta(minutes=1), seat.id),
+            Step("contact_failed", resolved + timedelta(minutes=90), seat.id),
+            Step("callback_ok", resolved + timedelta(hours=3), seat.id, outcome="unreachable"),
+        ): "order 0, step 4 (callback_ok): outcome: unreachable needs 3 failed contact attempts at least 120 "
+        "minutes apart since the order was resolved: 1 of 3 failed attempts; next possible after",
+    }
+    for steps, message in refused.items():
+        with pytest.raises(ValidationFailed, match=message.replace("(", r"\(").replace(")", r"\)")):
+            write_orders(session, [good._replace(steps=steps)], now=NOW)
+        session.rollback()
+    (order_id,) = write_orders(
+        session, [good._replace(steps=(*base, Step("callback_unsatisfied", NOW, seat.id)))], now=NOW
+    )
+    rows = session.execute(
+        select(OrderCallback.result, OrderCallback.actor_id).where(OrderCallback.order_id == order_id)
+    )
+    assert [tuple(r) for r in rows] == [("unsatisfied", seat.id)]

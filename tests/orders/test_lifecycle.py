@@ -11,7 +11,7 @@ from manyi.orders import lifecycle as lc
 
 STAGES = {
     "acknowledged": ("accepted", "extracted"),
-    "inProgress": ("contacted", "responded", "appointed", "on_site"),
+    "inProgress": ("extracted", "contacted", "responded", "appointed", "on_site"),
     "pending": ("pending",),
     "held": ("held",),
     "resolved": ("awaiting_callback",),
@@ -21,6 +21,7 @@ STAGES = {
 }
 ACTIONS = [
     "extract",
+    "start",
     "contact",
     "contact_failed",
     "respond",
@@ -47,12 +48,14 @@ def expected(order_type: str, status: str, stage: str) -> dict[str, tuple[str, s
     if status == "acknowledged":
         if stage == "accepted":
             out["extract"] = ("acknowledged", "extracted")
+        out["start"] = ("inProgress", "extracted")  # work starts; the customer is not reached yet
         out["reject"] = ("rejected", "rejected")
         out["contact"] = ("inProgress", "contacted")
         if order_type in ("inquiry", "callback", "proactiveCare", "change"):
             out["resolve"] = ("resolved", "awaiting_callback")
     if status == "inProgress":
-        out["contact"] = ("inProgress", stage)
+        # Only a reached customer moves a not-yet-contacted order to contacted.
+        out["contact"] = ("inProgress", "contacted" if stage == "extracted" else stage)
         out["resolve"] = ("resolved", "awaiting_callback")
         if order_type == "complaint" and stage == "contacted":
             out["respond"] = ("inProgress", "responded")
@@ -69,6 +72,7 @@ def expected(order_type: str, status: str, stage: str) -> dict[str, tuple[str, s
     if status in ("pending", "held"):
         out["resume"] = ("inProgress", "appointed")  # stage_before_pause given below
     if status == "resolved":
+        out["contact_failed"] = ("resolved", "awaiting_callback")  # the callback's failed attempts
         out["callback_ok"] = ("closed", "closed")
         out["close"] = ("closed", "closed")
         out["callback_unsatisfied"] = ("inProgress", "contacted")
@@ -112,7 +116,9 @@ def test_terminal_states_offer_only_reopen_from_closed() -> None:
 
 
 def test_error_lists_the_legal_actions() -> None:
-    with pytest.raises(IllegalTransition, match="allowed: callback_ok, callback_unsatisfied, close, reopen"):
+    with pytest.raises(
+        IllegalTransition, match="allowed: callback_ok, callback_unsatisfied, close, contact_failed, reopen"
+    ):
         lc.apply("install", "resolved", "awaiting_callback", "arrive")
 
 
@@ -130,3 +136,24 @@ def test_all_actions_lists_every_action_the_machine_knows() -> None:
             for stage in ("accepted", "extracted", "contacted", "responded", "appointed", "on_site", status):
                 seen.update(lifecycle._legal(order_type, status, stage))
     assert seen == set(lifecycle.ALL_ACTIONS)
+
+
+def test_a_status_change_to_in_progress_is_not_a_contact() -> None:
+    """`start` (TMF621 PATCH status inProgress) leaves the order not contacted; only `contact` moves
+    it to the contacted stage, which is what meets the first-contact clock."""
+    from manyi.sla.rules import clock_met
+
+    for order_type in lc.ORDER_TYPES:
+        for stage in ("accepted", "extracted"):
+            started = lc.apply(order_type, "acknowledged", stage, "start")
+            assert (started.status, started.stage) == ("inProgress", "extracted")
+            assert not clock_met("first_contact", started.status, started.stage)
+            reached = lc.apply(order_type, started.status, started.stage, "contact")
+            assert reached.stage == "contacted" and clock_met("first_contact", reached.status, reached.stage)
+            failed = lc.apply(order_type, started.status, started.stage, "contact_failed")
+            assert not clock_met("first_contact", failed.status, failed.stage)
+
+
+def test_resuming_a_pause_taken_before_work_started_starts_it() -> None:
+    step = lc.apply("fault", "pending", "pending", "resume", stage_before_pause="accepted")
+    assert (step.status, step.stage) == ("inProgress", "extracted")

@@ -133,7 +133,11 @@ def test_resolve_reopen_runs_the_resolution_clock_again(session: Session, operat
     assert c["resolution"].state == "met" and c["resolution"].met_at is not None
     # Resolved Monday 12:30 (wait: 11:30 + 1 h), re-opened Wednesday 12:30: two working days pass unseen.
     service.transition_order(
-        session, order_id=order.id, action="callback_unsatisfied", at=at + timedelta(days=2, hours=1)
+        session,
+        order_id=order.id,
+        action="callback_unsatisfied",
+        actor_id=operator.agent.id,  # a callback seat, not the resolver
+        at=at + timedelta(days=2, hours=1),
     )
     order = service.get_order(session, order_id=order.id)
     assert (order.status, order.reopen_count) == ("inProgress", 1)

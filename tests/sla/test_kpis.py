@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from manyi.orders import service
 from manyi.orders.models import WorkOrder
+from manyi.org.models import User
 from manyi.sla import kpis
 from manyi.sla.kpis import ClockRow, Tally
 from manyi.sla.models import SlaClock, TimelinessDaySummed
@@ -123,8 +124,16 @@ def test_the_query_agrees_with_the_rule(session: Session, operator: Operator, ho
     service.transition_order(
         session, order_id=orders[3].id, action="pause", reason="客户出差", at=start + timedelta(minutes=30)
     )
+    boss = User(username="boss", display_name="主管", roles=["supervisor"])  # complaints: withdrawn by them
+    session.add(boss)
+    session.flush()
     service.transition_order(
-        session, order_id=orders[5].id, action="cancel", reason="客户撤销", at=start + timedelta(minutes=10)
+        session,
+        order_id=orders[5].id,
+        action="cancel",
+        reason="客户撤销",
+        actor_id=boss.id,
+        at=start + timedelta(minutes=10),
     )
     at = start + timedelta(hours=hours_after)
     sweep_due_clocks(session, at=at)
