@@ -102,7 +102,7 @@ class _Known:
 
 
 def _known(session: Session, tables: OrgTables) -> _Known:
-    regions = dict(session.execute(select(Region.code, Region.name)).tuples())
+    regions = {code: name for code, name in session.execute(select(Region.code, Region.name))}
     by_name: dict[str, list[str]] = {}
     for code, name in regions.items():
         by_name.setdefault(name, []).append(code)
@@ -329,7 +329,7 @@ class _Writer:
 
     def links(self, tables: OrgTables) -> None:
         """Team leads and department heads, once every user exists."""
-        ids = dict(self.session.execute(select(User.username, User.id)).tuples())
+        ids = {name: user_id for name, user_id in self.session.execute(select(User.username, User.id))}
         for row in tables.rows["teams"]:
             if "lead" in row.values:
                 team = self.session.scalars(select(Team).where(Team.name == row.get("name"))).one()
@@ -351,7 +351,9 @@ def import_org(
 ) -> ImportReport:
     """Check every row, then write them all; raise OrgFileInvalid with every problem, having written
     nothing the caller's unit of work will keep (it rolls back on the exception)."""
-    problems = _check(session, tables)
+    problems = sorted(
+        [*tables.problems, *_check(session, tables)], key=lambda p: (p.where.split(",")[0], p.line)
+    )
     if problems:
         raise OrgFileInvalid(problems)
     writer = _Writer(session, _known(session, tables), actor_id)

@@ -85,6 +85,11 @@ class Problem:
     params: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def order(self) -> tuple[str, int]:
+        """Sheet by sheet, line by line."""
+        return (self.where.split(",")[0] if " sheet" in self.where else "", self.line)
+
+    @property
     def message(self) -> str:
         return self.template % self.params
 
@@ -124,6 +129,9 @@ class Row:
 @dataclass
 class OrgTables:
     rows: dict[str, list[Row]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    # Problems of shape that still leave rows to check (an unknown column, a bad record type): the
+    # import reports them together with the values' problems, so one pass lists everything.
+    problems: list[Problem] = field(default_factory=list)
 
 
 def missing_column(where: str, line: int, name: str, kind: str) -> Problem:
@@ -221,7 +229,7 @@ def _rows(
                 Problem(f"{at} {number}", number, None, None, "more than %(max)s rows", {"max": MAX_ROWS})
             )
             return
-        row = {k: texts[i] for i, k in enumerate(keys) if k and i < len(texts)}
+        row = {k: texts[i] for i, k in enumerate(keys) if k in allowed and i < len(texts)}
         record = row.pop("record", None) if kind is None else None
         yield record, Row(kind or "", number, f"{at} {number}", row, cells)
 
@@ -264,7 +272,7 @@ def read_csv(data: bytes) -> OrgTables:
                     )
                 )
                 continue
-        extra = [k for k in row.values if row.values[k] and k not in COLUMNS[kind]]
+        extra = [k for k in row.values if row.values[k] and k in CSV_COLUMNS and k not in COLUMNS[kind]]
         for key in extra:
             problems.append(
                 row.problem(
@@ -277,8 +285,7 @@ def read_csv(data: bytes) -> OrgTables:
         for required in REQUIRED[kind] if tables.rows[kind] else ():
             if required not in header:
                 problems.append(missing_column("line 1", 1, required, kind))
-    if problems:
-        raise OrgFileInvalid(problems)
+    tables.problems = problems
     return tables
 
 
@@ -309,18 +316,19 @@ def read_xlsx(data: bytes) -> OrgTables:
     finally:
         book.close()
     if not found:
-        problems.append(
-            Problem(
-                "the workbook",
-                0,
-                None,
-                None,
-                "no sheet named departments, teams or users (部门, 班组, 人员)",
-                {},
-            )
+        raise OrgFileInvalid(
+            [
+                Problem(
+                    "the workbook",
+                    0,
+                    None,
+                    None,
+                    "no sheet named departments, teams or users (部门, 班组, 人员)",
+                    {},
+                )
+            ]
         )
-    if problems:
-        raise OrgFileInvalid(problems)
+    tables.problems = problems
     return tables
 
 
