@@ -26,7 +26,7 @@ from manyi.calendars.models import Calendar
 from manyi.core.errors import ManyiError, ValidationFailed
 from manyi.org.departments import DEPARTMENT_KINDS, create_department, update_department
 from manyi.org.models import Department, Region, Team, User
-from manyi.org.orgfile import OrgFileInvalid, OrgTables, Problem, Row, split_list
+from manyi.org.orgfile import FILE_TEMPLATES, OrgFileInvalid, OrgTables, Problem, Row, split_list
 from manyi.org.service import create_team, create_user, update_team, update_user
 
 Stage = Callable[[str, int], Callable[[int], None]]
@@ -50,6 +50,7 @@ BAD_ACTIVE = "expected yes or no, got %(value)s"
 REJECTED = "rejected: %(reason)s"
 # Every message a problem can carry; the console translates each (tests/org check the catalog).
 TEMPLATES = (
+    *FILE_TEMPLATES,
     REQUIRED,
     TOO_LONG,
     DUPLICATE,

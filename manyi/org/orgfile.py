@@ -65,6 +65,32 @@ HEADER_ALIASES = {
     "初始密码": "initial_password",
     "记录": "record",
 }
+UNKNOWN_COLUMN = "unknown column %(name)s; expected %(expected)s"
+COLUMN_TWICE = "column %(name)s appears twice"
+MISSING_COLUMN = "column %(name)s is missing (needed for %(kind)s)"
+TOO_MANY_ROWS = "more than %(max)s rows"
+NOT_TEXT = "the file is neither UTF-8 nor GB18030 text"
+EMPTY = "the file is empty"
+BAD_RECORD = "record: expected department, team or user, got %(value)s"
+NOT_FOR_RECORD = "a %(record)s has no %(name)s; leave it empty"
+NOT_XLSX = "not an Excel workbook (.xlsx); save it as .xlsx or CSV"
+NO_SHEET = "no sheet named departments, teams or users (部门, 班组, 人员)"
+TOO_LARGE = "larger than %(max)s MB"
+BAD_TYPE = "expected an .xlsx or .csv file, got %(name)s"
+FILE_TEMPLATES = (
+    UNKNOWN_COLUMN,
+    COLUMN_TWICE,
+    MISSING_COLUMN,
+    TOO_MANY_ROWS,
+    NOT_TEXT,
+    EMPTY,
+    BAD_RECORD,
+    NOT_FOR_RECORD,
+    NOT_XLSX,
+    NO_SHEET,
+    TOO_LARGE,
+    BAD_TYPE,
+)
 MAX_ROWS = 20_000  # per sheet: a province's staff is a few thousand
 MAX_BYTES = 10 * 1024 * 1024
 # A spreadsheet runs a cell that starts with one of these as a formula: exports quote it with ' and
@@ -140,7 +166,7 @@ def missing_column(where: str, line: int, name: str, kind: str) -> Problem:
         line,
         name,
         None,
-        "column %(name)s is missing (needed for %(kind)s)",
+        MISSING_COLUMN,
         {"name": name, "kind": kind},
     )
 
@@ -197,7 +223,7 @@ def _rows(
                     header_line,
                     key,
                     get_column_letter(i + 1) if letters else _text(header[i]),
-                    "unknown column %(name)s; expected %(expected)s",
+                    UNKNOWN_COLUMN,
                     {"name": repr(_text(header[i])), "expected": expected},
                 )
             )
@@ -210,7 +236,7 @@ def _rows(
                     header_line,
                     key,
                     cells[key],
-                    "column %(name)s appears twice",
+                    COLUMN_TWICE,
                     {"name": key},
                 )
             )
@@ -225,9 +251,7 @@ def _rows(
             continue
         count += 1
         if count > MAX_ROWS:
-            problems.append(
-                Problem(f"{at} {number}", number, None, None, "more than %(max)s rows", {"max": MAX_ROWS})
-            )
+            problems.append(Problem(f"{at} {number}", number, None, None, TOO_MANY_ROWS, {"max": MAX_ROWS}))
             return
         row = {k: texts[i] for i, k in enumerate(keys) if k in allowed and i < len(texts)}
         record = row.pop("record", None) if kind is None else None
@@ -242,16 +266,14 @@ def read_csv(data: bytes) -> OrgTables:
         try:
             text = data.decode("gb18030")
         except UnicodeDecodeError:
-            raise OrgFileInvalid(
-                [Problem("line 1", 1, None, None, "the file is neither UTF-8 nor GB18030 text", {})]
-            ) from None
+            raise OrgFileInvalid([Problem("line 1", 1, None, None, NOT_TEXT, {})]) from None
     problems: list[Problem] = []
     tables = OrgTables()
     reader = csv.reader(io.StringIO(text))
     lines = ((reader.line_num, values) for values in reader)
     first = next(lines, None)
     if first is None:
-        raise OrgFileInvalid([Problem("line 1", 1, None, None, "the file is empty", {})])
+        raise OrgFileInvalid([Problem("line 1", 1, None, None, EMPTY, {})])
     has_record = "record" in {_header_key(_text(h)) for h in first[1]}
 
     def again() -> Iterator[tuple[int, list[Any]]]:
@@ -267,18 +289,14 @@ def read_csv(data: bytes) -> OrgTables:
                 problems.append(
                     row.problem(
                         "record",
-                        "record: expected department, team or user, got %(value)s",
+                        BAD_RECORD,
                         value=repr(record or ""),
                     )
                 )
                 continue
         extra = [k for k in row.values if row.values[k] and k in CSV_COLUMNS and k not in COLUMNS[kind]]
         for key in extra:
-            problems.append(
-                row.problem(
-                    key, "a %(record)s has no %(name)s; leave it empty", record=RECORD_OF[kind], name=key
-                )
-            )
+            problems.append(row.problem(key, NOT_FOR_RECORD, record=RECORD_OF[kind], name=key))
         tables.rows[kind].append(Row(kind, row.line, row.where, row.values, row.cells))
     header = {_header_key(_text(h)) for h in first[1]}
     for kind in KINDS:
@@ -298,9 +316,7 @@ def read_xlsx(data: bytes) -> OrgTables:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise OrgFileInvalid(
-            [Problem("the file", 0, None, None, "not an Excel workbook (.xlsx); save it as .xlsx or CSV", {})]
-        ) from None
+        raise OrgFileInvalid([Problem("the file", 0, None, None, NOT_XLSX, {})]) from None
     problems: list[Problem] = []
     tables = OrgTables()
     found = False
@@ -323,7 +339,7 @@ def read_xlsx(data: bytes) -> OrgTables:
                     0,
                     None,
                     None,
-                    "no sheet named departments, teams or users (部门, 班组, 人员)",
+                    NO_SHEET,
                     {},
                 )
             ]
@@ -335,21 +351,13 @@ def read_xlsx(data: bytes) -> OrgTables:
 def read_org_file(filename: str, data: bytes) -> OrgTables:
     """Parse an organisation file by its extension (.xlsx or .csv)."""
     if len(data) > MAX_BYTES:
-        raise OrgFileInvalid(
-            [Problem("the file", 0, None, None, "larger than %(max)s MB", {"max": MAX_BYTES // 1_048_576})]
-        )
+        raise OrgFileInvalid([Problem("the file", 0, None, None, TOO_LARGE, {"max": MAX_BYTES // 1_048_576})])
     name = filename.lower()
     if name.endswith(".xlsx"):
         return read_xlsx(data)
     if name.endswith(".csv") or name.endswith(".txt"):
         return read_csv(data)
-    raise OrgFileInvalid(
-        [
-            Problem(
-                "the file", 0, None, None, "expected an .xlsx or .csv file, got %(name)s", {"name": filename}
-            )
-        ]
-    )
+    raise OrgFileInvalid([Problem("the file", 0, None, None, BAD_TYPE, {"name": filename})])
 
 
 def _safe(value: str) -> str:
