@@ -21,6 +21,7 @@ from manyi.console.admin_common import (
 )
 from manyi.console.deps import Page, page
 from manyi.console.labels import label
+from manyi.console.regions import region_names
 from manyi.core.errors import NotFound
 from manyi.org import service
 from manyi.org.models import Team, User
@@ -80,7 +81,13 @@ def list_users(
 
 def _new_form(p: Page, form: dict[str, Any], errors: dict[str, str], status: int = 200) -> Response:
     return p.render(
-        "admin/user_new.html", status_code=status, form=form, errors=errors, teams=_teams(p), roles=_roles()
+        "admin/user_new.html",
+        status_code=status,
+        form=form,
+        errors=errors,
+        teams=_teams(p),
+        roles=_roles(),
+        region_names=lambda codes: region_names(p, codes),
     )
 
 
@@ -172,6 +179,7 @@ def _edit_form(
         teams=_teams(p),
         roles=_roles(),
         editable=p.can("config:write"),
+        region_names=lambda codes: region_names(p, codes),
     )
 
 
