@@ -92,3 +92,15 @@ def test_an_unreachable_database_is_one_line(monkeypatch: pytest.MonkeyPatch) ->
         reset_settings()
     assert "cannot reach the database" in line and "127.0.0.1:1" in line
     assert "secret" not in line  # the password never shows
+
+
+def test_serve_on_a_port_in_use_says_so_and_names_another(empty_db: str) -> None:
+    import socket
+
+    assert run(["db", "upgrade"])[0] == 0
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = _one_line_error(*run(["serve", "--port", str(port)]))
+    assert f"port {port} on 127.0.0.1 is in use" in line and f"PORT={port + 100} make demo" in line
