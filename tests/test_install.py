@@ -33,12 +33,16 @@ def _ok(args: list[str], input: str | None = None) -> str:
 
 def test_an_operator_installs_imports_staff_and_an_agent_opens_an_order(empty_db: str) -> None:
     _ok(["db", "upgrade"])
-    _ok(["setup", "--province", "湖南省", "--admin", "boss", "--password-stdin"], input="boss-passw0rd-2026\n")
+    _ok(
+        ["setup", "--province", "湖南省", "--admin", "boss", "--password-stdin"], input="boss-passw0rd-2026\n"
+    )
     imported = _ok(["org", "import", str(EXAMPLES / "org.xlsx")])
     assert "users: 14 created" in imported and "14 new user(s) were created without a password" in imported
     _ok(["user", "set-password", "zhangwei", "--password-stdin"], input="zhangwei-passw0rd\n")
     with unit_of_work() as s:
-        customer = create_customer(s, name="赵女士", brand="gotone", region_code="430102", phone="13907310001")
+        customer = create_customer(
+            s, name="赵女士", brand="gotone", region_code="430102", phone="13907310001"
+        )
         customer_id = customer.id
     with TestClient(create_app()) as browser:
         # The imported agent without a password cannot log in; zhangwei, given one, can.
@@ -70,7 +74,9 @@ def test_an_operator_installs_imports_staff_and_an_agent_opens_an_order(empty_db
         assert saved.status_code == 303, saved.text
         number = saved.headers["location"].rsplit("/", 1)[1]
         order_page = browser.get(f"/orders/{number}")
-        assert order_page.status_code == 200 and number in order_page.text and "宽带无法上网" in order_page.text
+        assert (
+            order_page.status_code == 200 and number in order_page.text and "宽带无法上网" in order_page.text
+        )
     with unit_of_work() as s:
         order = s.scalars(select(WorkOrder).where(WorkOrder.number == number)).one()
         zhangwei = s.scalars(select(User).where(User.username == "zhangwei")).one()
