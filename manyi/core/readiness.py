@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -68,6 +69,10 @@ def check_ready(engine: Engine, needs: Needs) -> None:
     if needs == Needs.NOTHING:
         return
     where = engine.url.render_as_string(hide_password=True)
+    path = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+    if path and path != ":memory:" and not path.startswith("file:") and not Path(path).exists():
+        # Connecting would create an empty file: say so without leaving one behind.
+        raise NotReady(f"the database {where} is empty: run `manyi db upgrade` first, then `manyi setup`")
     try:
         state = schema_state(engine)
     except SQLAlchemyError as exc:

@@ -4,6 +4,8 @@ agent's regions."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from manyi.orders.models import WorkOrder
@@ -81,3 +83,30 @@ def test_the_new_order_takes_its_region_from_the_picker_within_the_agents_region
     )
     assert set(console.session.scalars(select(WorkOrder.region_code))) == {"330100", "330106"}
     console.session.rollback()
+
+
+def test_in_chromium_a_region_is_found_by_name_and_its_code_put_in_the_field(
+    console: Console, browser: Any
+) -> None:
+    admin = console.user("admin")
+    pg = browser.page_for(admin, lang="zh_CN")
+    pg.goto("/admin/users/new")
+    search = pg.locator("#regions-search")
+    assert search.get_attribute("placeholder") == "按名称或代码搜索区域"
+    search.fill("宁波")
+    pg.wait_for_selector("datalist#region-options-0 option", state="attached")
+    assert (
+        pg.locator("datalist#region-options-0 option").first.get_attribute("value")
+        == "宁波市 · 浙江省 · 330200"
+    )
+    search.press("Enter")  # takes the first suggestion, does not submit the form
+    assert pg.locator("#regions").input_value() == "330200"
+    search.fill("西湖")
+    pg.wait_for_function(
+        "document.querySelector('datalist#region-options-0 option').value.startsWith('西湖区')"
+    )
+    search.press("Enter")
+    assert pg.locator("#regions").input_value() == "330200, 330106"
+    assert pg.locator("#regions-names").inner_text() == "浙江省 宁波市; 浙江省 杭州市 西湖区"
+    assert search.input_value() == "" and pg.url.endswith("/admin/users/new")
+    browser.screenshot(pg, "admin-user-region-picker")

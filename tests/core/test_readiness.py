@@ -58,6 +58,8 @@ def test_every_command_on_an_empty_database_says_run_db_upgrade(empty_db: str, t
     for args in COMMANDS:
         line = _one_line_error(*run(args, input="a-long-password\n"))
         assert "is empty: run `manyi db upgrade` first" in line, (args, line)
+    if empty_db.startswith("sqlite:///"):
+        assert not Path(empty_db.removeprefix("sqlite:///")).exists()  # not even an empty file
     with core_db.get_engine().connect() as conn:
         assert inspect(conn).get_table_names() == []  # nothing was created on the way
     assert not Path("never-written.csv").exists() and not Path("never-written.db").exists()

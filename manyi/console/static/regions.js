@@ -14,6 +14,7 @@
     list.id = "region-options-" + n;
     var search = document.createElement("input");
     search.type = "search";
+    search.id = field.id + "-search";
     search.className = "region-search";
     search.autocomplete = "off";
     search.setAttribute("list", list.id);
