@@ -46,8 +46,8 @@ def check_room_for_demo() -> None:
     if orders or departments or taken:
         have = f"{orders} work orders, {departments} departments" + (", a user 'admin'" if taken else "")
         raise Conflict(
-            f"the database already has {have}: the demo needs a fresh database "
-            "(or `manyi demo --if-empty`, which leaves one with orders alone)"
+            f"the database already has {have}: the demo needs a database of its own "
+            "(e.g. `DEMO_DB=sqlite:///./demo.db make demo`); `manyi demo --if-empty` leaves one with orders alone"
         )
 
 

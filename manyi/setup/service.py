@@ -16,7 +16,7 @@ from manyi.calendars.service import seed_calendars
 from manyi.core.errors import ValidationFailed
 from manyi.orders.categories import seed_categories
 from manyi.orders.models import Category
-from manyi.org.models import Region, User
+from manyi.org.models import User
 from manyi.org.regions import PROVINCE_HINT, find_province, seed_province, unknown_province
 from manyi.org.service import create_user
 from manyi.sla.models import SlaPolicy
@@ -128,10 +128,3 @@ def setup_installation(
     report = seed_reference_data(session, provinces=provinces)
     report.steps.append(admin_step)
     return report
-
-
-def is_set_up(session: Session) -> bool:
-    return (
-        session.get(Calendar, "office") is not None
-        and session.scalars(select(Region.code).limit(1)).first() is not None
-    )
