@@ -3,6 +3,9 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 MANYI := $(UV) run --frozen manyi
 DEMO_DB ?= sqlite:///./manyi.db
+# `PORT=8100 make demo` when 8000 is taken; HOST=0.0.0.0 to be reached from other machines.
+PORT ?= 8000
+HOST ?= 127.0.0.1
 
 .PHONY: install demo test lint typecheck pytest bench clean
 
@@ -15,7 +18,7 @@ install: $(UV)
 demo: install
 	MANYI_DATABASE_URL=$(DEMO_DB) $(MANYI) db upgrade
 	MANYI_DATABASE_URL=$(DEMO_DB) $(MANYI) demo --if-empty
-	MANYI_ENV=demo MANYI_DATABASE_URL=$(DEMO_DB) $(MANYI) serve --with-worker
+	MANYI_ENV=demo MANYI_DATABASE_URL=$(DEMO_DB) $(MANYI) serve --with-worker --host $(HOST) --port $(PORT)
 
 lint: install
 	$(UV) run --frozen ruff check manyi tests bench

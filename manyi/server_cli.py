@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 
 import typer
 
-from manyi.core.cli_support import cli_errors, console, require_safe_secret_key
+from manyi.core.cli_support import cli_errors, console, fail, require_safe_secret_key
+
+
+def port_taken(host: str, port: int) -> bool:
+    """True when something already listens on host:port (binding it is refused)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closing connection is no owner
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
 
 
 def register(app: typer.Typer) -> None:
@@ -30,6 +43,12 @@ def register(app: typer.Typer) -> None:
         require_safe_secret_key()
         settings = get_settings()
         host, port = host or settings.host, port or settings.port
+        if port_taken(host, port):
+            # Said before the worker starts and uvicorn prints a stack of its own.
+            fail(
+                f"port {port} on {host} is in use (by another program or Manyi): choose another, "
+                f"e.g. `manyi serve --port {port + 100}` or `PORT={port + 100} make demo`"
+            )
         worker = subprocess.Popen([sys.executable, "-m", "manyi.cli", "worker"]) if with_worker else None
         console.print(
             f"Manyi is running. Console 控制台: http://{host}:{port}/login  ·  "

@@ -12,6 +12,7 @@ from manyi.hub.endpoints import router as hub_router
 from manyi.orders.endpoints import router as tickets_router
 from manyi.orders.routing_endpoints import router as routing_router
 from manyi.org.endpoints import router as org_router
+from manyi.org.region_endpoints import router as regions_router
 from manyi.sla.endpoints import router as sla_router
 
 ROUTERS: list[APIRouter] = [
@@ -24,4 +25,5 @@ ROUTERS: list[APIRouter] = [
     calendars_router,
     routing_router,
     org_router,
+    regions_router,
 ]

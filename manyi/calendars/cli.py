@@ -12,6 +12,7 @@ from manyi.calendars import service
 from manyi.calendars.models import HolidayYear
 from manyi.core.cli_support import cli_errors, console, err_console, fail
 from manyi.core.db import unit_of_work
+from manyi.core.readiness import Needs
 
 cli_app = typer.Typer(help="Working-time calendars (工作日历).", no_args_is_help=True)
 
@@ -28,7 +29,7 @@ def _instant(value: str, what: str) -> datetime:
 
 
 @cli_app.command("add")
-@cli_errors
+@cli_errors(needs=Needs.CALENDARS)
 def add(
     calendar: str = typer.Option("office", "--calendar", help="Calendar name"),
     start: str = typer.Option(..., "--start", help="ISO 8601 instant with offset"),
@@ -58,7 +59,7 @@ def add(
 
 
 @cli_app.command("between")
-@cli_errors
+@cli_errors(needs=Needs.CALENDARS)
 def between(
     start: str = typer.Argument(..., help="ISO 8601 instant with offset"),
     end: str = typer.Argument(..., help="ISO 8601 instant with offset"),
@@ -74,7 +75,7 @@ def between(
 
 
 @cli_app.command("check")
-@cli_errors
+@cli_errors(needs=Needs.CALENDARS)
 def check(year: int = typer.Argument(..., help="Year to check, e.g. 2027")) -> None:
     """Say whether YEAR's official holiday schedule is loaded (exit 1 when it is not)."""
     with unit_of_work() as session:

@@ -14,6 +14,7 @@ from manyi.console.admin_calendars import router as calendars_router
 from manyi.console.admin_calendars import this_year
 from manyi.console.admin_categories import router as categories_router
 from manyi.console.admin_common import can_view
+from manyi.console.admin_org import router as org_router
 from manyi.console.admin_routing import router as routing_router
 from manyi.console.admin_sla import router as sla_router
 from manyi.console.admin_teams import router as teams_router
@@ -30,5 +31,13 @@ def admin_index(p: Annotated[Page, Depends(page)]) -> Response:
     return p.render("admin/index.html", next_year=check_year(p.session, year=year))
 
 
-for sub in (users_router, teams_router, routing_router, sla_router, calendars_router, categories_router):
+for sub in (
+    users_router,
+    teams_router,
+    routing_router,
+    sla_router,
+    calendars_router,
+    categories_router,
+    org_router,
+):
     router.include_router(sub)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from manyi.calendars.models import Calendar
 from manyi.console.admin_common import PAGE_SIZE, can_change, can_view, changed, page_number, submit
 from manyi.console.deps import Page, page
+from manyi.console.regions import region_names
 from manyi.core.errors import NotFound
 from manyi.org import service
 from manyi.org.models import Department, Team
@@ -71,6 +72,7 @@ def _form_page(
         form=form,
         errors=errors,
         editable=p.can("config:write"),
+        region_names=lambda codes: region_names(p, codes),
         **_choices(p),
     )
 

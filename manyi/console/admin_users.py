@@ -24,11 +24,12 @@ from manyi.console.admin_common import (
 )
 from manyi.console.deps import Page, page
 from manyi.console.labels import label
+from manyi.console.regions import region_names
 from manyi.core.errors import NotFound
 from manyi.org import service
 from manyi.org.models import Team, User
 from manyi.org.password_policy import MIN_LENGTH, PasswordProblem, password_problem
-from manyi.org.reference import region_index, team_name
+from manyi.org.reference import team_name
 from manyi.org.user_scope import Reach, ReachProblem, reach_problem
 
 router = APIRouter(prefix="/admin/users", include_in_schema=False)
@@ -53,26 +54,6 @@ def _teams(p: Page) -> list[tuple[int, str]]:
 def _roles(reach: Reach) -> list[tuple[str, str]]:
     """The roles this administrator may grant (a picker never offers more)."""
     return [(r, label("role", r)) for r in reach.roles()]
-
-
-def _regions(p: Page, reach: Reach) -> list[tuple[str, str]]:
-    """The regions this administrator covers, districts indented under their city."""
-    index = region_index(p.session)
-    shown = []
-    for code in sorted(index):
-        if reach.scope is None or code in reach.scope:
-            depth = len(_ancestors(index, code))
-            shown.append((code, "\u3000" * depth + f"{index[code].name} {code}"))
-    return shown
-
-
-def _ancestors(index: dict[str, Any], code: str) -> list[str]:
-    chain: list[str] = []
-    parent = index[code].parent_code
-    while parent and parent in index and parent not in chain:
-        chain.append(parent)
-        parent = index[parent].parent_code
-    return chain
 
 
 def _codes(values: list[str]) -> list[str]:
@@ -149,7 +130,7 @@ def _choices(p: Page, reach: Reach) -> dict[str, Any]:
     return {
         "teams": _teams(p),
         "roles": _roles(reach),
-        "regions": _regions(p, reach),
+        "region_names": lambda codes: region_names(p, codes),
         "all_regions": reach.scope is None,
         "password_min": MIN_LENGTH,
     }

@@ -8,6 +8,7 @@ from manyi.console.admin_pages import router as admin_router
 from manyi.console.board import router as board_router
 from manyi.console.jobs import router as jobs_router
 from manyi.console.order_pages import router as order_router
+from manyi.console.regions import router as regions_router
 from manyi.console.supervisor import router as supervisor_router
 from manyi.console.workbench import router as workbench_router
 
@@ -18,4 +19,5 @@ PAGES: list[APIRouter] = [
     jobs_router,
     supervisor_router,
     admin_router,
+    regions_router,
 ]

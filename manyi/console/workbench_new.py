@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
 from manyi.console.deps import Page, page
+from manyi.console.regions import region_names
 from manyi.console.workbench_common import (
     common_context,
     customer_subscriptions,
@@ -22,12 +23,22 @@ from manyi.customers.models import Customer
 from manyi.orders.lifecycle import ORDER_TYPES
 from manyi.orders.queues import category_options
 from manyi.orders.service import CHANNELS, SEVERITIES, create_order
-from manyi.org.reference import team_name
+from manyi.org.reference import region_index, team_name
 from manyi.sla.preview import DeadlinePreview, preview_deadlines
 
 router = APIRouter(include_in_schema=False)
 
-FIELDS = ("type", "category", "channel", "priority", "severity", "subscription", "title", "description")
+FIELDS = (
+    "type",
+    "category",
+    "channel",
+    "priority",
+    "severity",
+    "subscription",
+    "region",
+    "title",
+    "description",
+)
 PRIORITIES = ("1", "2", "3", "4")
 DEFAULTS = {"channel": "hotline", "priority": "3", "severity": "minor"}
 
@@ -41,6 +52,7 @@ def _messages(p: Page) -> dict[str, str]:
         "priority": p.gettext("Choose a priority from 1 (urgent) to 4 (low)."),
         "severity": p.gettext("Choose a severity."),
         "subscription": p.gettext("Choose one of this customer's products."),
+        "region": p.gettext("Choose a region from the list, within your regions."),
         "title": p.gettext("Keep the title under 200 characters."),
         "description": p.gettext("Describe the customer's request."),
         "form": p.gettext("The order could not be created; check the fields and try again."),
@@ -77,6 +89,8 @@ def _check(p: Page, form: dict[str, str], subscription_ids: set[int], *, saving:
         not form["subscription"].isdigit() or int(form["subscription"]) not in subscription_ids
     ):
         errors["subscription"] = messages["subscription"]
+    if not form["region"] or form["region"] not in region_index(p.session) or not p.in_scope(form["region"]):
+        errors["region"] = messages["region"]
     if len(form["title"]) > 200:
         errors["title"] = messages["title"]
     if saving and not form["description"].strip():
@@ -85,7 +99,7 @@ def _check(p: Page, form: dict[str, str], subscription_ids: set[int], *, saving:
 
 
 def _field_of(error: ManyiError) -> str:
-    field = {"name": "title", "region_code": "form", "customer": "form"}.get(error.field or "", error.field)
+    field = {"name": "title", "region_code": "region", "customer": "form"}.get(error.field or "", error.field)
     return field if field in FIELDS else "form"
 
 
@@ -112,6 +126,7 @@ def _render(
         channels=CHANNELS,
         priorities=PRIORITIES,
         severities=SEVERITIES,
+        region_names=lambda codes: region_names(p, codes),
         **common_context(p),
     )
 
@@ -122,6 +137,7 @@ def new_order_form(p: Annotated[Page, Depends(page)], customer: str = "") -> Res
     subscriptions = customer_subscriptions(p, chosen.id)
     form = {name: "" for name in FIELDS} | DEFAULTS
     form["customer"] = str(chosen.id)
+    form["region"] = chosen.region_code or ""  # where the work is: the customer's district by default
     form["idempotency_key"] = uuid.uuid4().hex  # a double-clicked Save makes one order, not two
     if len(subscriptions) == 1:  # most callers have one product: pre-select it
         form["subscription"] = str(subscriptions[0].id)
@@ -140,6 +156,7 @@ def new_order_submit(
     priority: Annotated[str, Form()] = "",
     severity: Annotated[str, Form()] = "",
     subscription: Annotated[str, Form()] = "",
+    region: Annotated[str, Form()] = "",
     title: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
 ) -> Response:
@@ -153,6 +170,8 @@ def new_order_submit(
         "priority": priority,
         "severity": severity,
         "subscription": subscription,
+        # A form from before the field existed (or without it) means the customer's district.
+        "region": region.strip() or chosen.region_code or "",
         "title": title.strip(),
         "description": description,
     }
@@ -164,7 +183,7 @@ def new_order_submit(
     values: dict[str, Any] = {
         "type": type,
         "channel": channel,
-        "region_code": chosen.region_code,
+        "region_code": form["region"],
         "priority": int(priority),
         "category_code": category or None,
         "customer_id": chosen.id,

@@ -1,16 +1,19 @@
-"""Shared CLI plumbing: one-line errors and non-zero exit codes, never a traceback."""
+"""Shared CLI plumbing: one-line errors and non-zero exit codes, never a traceback, and the one guard
+every command passes first: is the database migrated (and set up, where the command needs it)?"""
 
 from __future__ import annotations
 
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from manyi.core.errors import ManyiError
+from manyi.core.readiness import Needs, check_ready
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Piped output (scripts, logs) gets wide lines instead of Rich's 80-column default, so order
@@ -26,19 +29,39 @@ def fail(message: str, *, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def cli_errors(func: F) -> F:
-    """Turn ManyiError (and bad values) into a one-line error and exit code 2."""
+def ready(needs: Needs) -> None:
+    """Exit with one line when the configured database cannot serve a command that needs `needs`."""
+    from manyi.core.db import get_engine
+
+    check_ready(get_engine(), needs)
+
+
+@overload
+def cli_errors(func: F, *, needs: Needs = Needs.SCHEMA) -> F: ...
+@overload
+def cli_errors(*, needs: Needs) -> Callable[[F], F]: ...
+def cli_errors(func: F | None = None, *, needs: Needs = Needs.SCHEMA) -> Any:
+    """Check the database is ready (migrated by default; `needs=` says more or less), then run the
+    command, turning ManyiError, bad values and database errors into one line and exit code 2."""
+    if func is None:
+        return lambda f: cli_errors(f, needs=needs)
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            ready(needs)
             return func(*args, **kwargs)
         except ManyiError as exc:
             fail(exc.message)
         except ValueError as exc:
             fail(str(exc))
+        except SQLAlchemyError as exc:
+            # The guard above catches a missing schema; this is the rest (a lost connection, a
+            # constraint another process raced us to): still one line, and nothing was committed.
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            fail(f"database error ({type(exc).__name__}): {reason}")
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def require_safe_secret_key() -> None:

@@ -26,14 +26,13 @@ def register(app: typer.Typer) -> None:
 
         from manyi.core.logging import configure_logging
         from manyi.demo.generator import generate, has_orders
-        from manyi.demo.organisation import DEMO_PASSWORD
+        from manyi.demo.organisation import DEMO_PASSWORD, DEMO_USERS
 
         configure_logging("WARNING")  # the replay's thousands of log-channel messages are not news
         logging.getLogger().setLevel(logging.WARNING)
         if if_empty and has_orders():
             console.print(
-                "demo data already present; nothing to do. "
-                f"Users admin, supervisor1, agent1, dispatcher1, tech1 … password {DEMO_PASSWORD}",
+                f"demo data already present; nothing to do. Users {DEMO_USERS} … password {DEMO_PASSWORD}",
                 highlight=False,
             )
             return
@@ -46,6 +45,6 @@ def register(app: typer.Typer) -> None:
             report = generate(customers=customers, orders=orders, seed=seed, on_stage=on_stage)
         console.print(
             f"demo operator ready: {report.staff} staff, {report.customers} customers, {report.orders} work orders. "
-            f"Users admin, supervisor1, agent1, dispatcher1, tech1 … password {DEMO_PASSWORD}",
+            f"Users {DEMO_USERS} … password {DEMO_PASSWORD}",
             highlight=False,
         )

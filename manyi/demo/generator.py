@@ -9,17 +9,18 @@ from dataclasses import dataclass
 from faker import Faker
 from sqlalchemy import func, select
 
-from manyi.calendars.service import get_calendar, seed_calendars
+from manyi.calendars.service import get_calendar
 from manyi.core.clock import now
 from manyi.core.db import session_factory, unit_of_work
+from manyi.core.errors import Conflict
 from manyi.demo.customers import build_customers
 from manyi.demo.orders import order_specs
 from manyi.demo.organisation import build_organisation
 from manyi.orders.bulk import write_orders
-from manyi.orders.categories import seed_categories
 from manyi.orders.models import WorkOrder
+from manyi.org.models import Department, User
 from manyi.org.regions import seed_regions
-from manyi.sla.policies import seed_default_policies
+from manyi.setup.service import seed_reference_data
 from manyi.sla.tasks import sweep_due_clocks
 
 
@@ -33,6 +34,21 @@ class DemoReport:
 def has_orders() -> bool:
     with session_factory()() as session:
         return bool(session.scalar(select(func.count()).select_from(WorkOrder)))
+
+
+def check_room_for_demo() -> None:
+    """Refuse (one clear sentence) a database that already has orders or an organisation: the demo
+    adds its own staff, teams and orders to the setup's reference data, never over someone's."""
+    with session_factory()() as session:
+        orders = session.scalar(select(func.count()).select_from(WorkOrder)) or 0
+        departments = session.scalar(select(func.count()).select_from(Department)) or 0
+        taken = session.scalars(select(User.username).where(User.username == "admin")).first()
+    if orders or departments or taken:
+        have = f"{orders} work orders, {departments} departments" + (", a user 'admin'" if taken else "")
+        raise Conflict(
+            f"the database already has {have}: the demo needs a database of its own "
+            "(e.g. `DEMO_DB=sqlite:///./demo.db make demo`); `manyi demo --if-empty` leaves one with orders alone"
+        )
 
 
 def generate(
@@ -52,11 +68,11 @@ def generate(
     def stage(name: str, total: int) -> Callable[[int], None]:
         return on_stage(name, total) if on_stage else (lambda _n: None)
 
+    check_room_for_demo()
     with session_factory()() as session:
-        regions = seed_regions(session, province=province)
-        seed_calendars(session)
-        seed_categories(session)
-        seed_default_policies(session)
+        # The same reference data `manyi setup` loads, from the same function.
+        seed_reference_data(session, provinces=[province])
+        regions = seed_regions(session, province=province)  # loaded just above: only reads them back
         org = build_organisation(session, fake, regions=regions)
         session.commit()
         districts = [r for ds in org.districts.values() for r in ds]

@@ -12,6 +12,8 @@ from manyi.org.models import Department, Region, Team, User
 from manyi.org.passwords import hash_password
 
 DEMO_PASSWORD = "manyi-demo"
+# One of each role, as the README lists them.
+DEMO_USERS = "agent1, dispatcher1, tech1, handler1, supervisor1, manager1, inspector1, auditor1, admin"
 
 
 @dataclass
@@ -87,7 +89,8 @@ def build_organisation(session: Session, fake: Faker, *, regions: list[Region], 
     admin = person("admin", ["admin"], None, [])
     person("supervisor1", ["supervisor"], org.teams["back_office"], [])
     person("auditor1", ["auditor"], None, [])
-    manager = person("manager1", ["branch_manager", "supervisor"], None, [])
+    # A branch manager reads everything but holds no pii:read: the demo shows masked phones with them.
+    manager = person("manager1", ["branch_manager"], None, [])
     org.hotline_agents = [person(f"agent{i}", ["agent"], org.teams["hotline"], []) for i in range(1, 13)]
     dispatchers = [
         person(f"dispatcher{i}", ["dispatcher"], org.teams["back_office"], []) for i in range(1, 5)

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from manyi.core.cli_support import cli_errors, console, fail
 from manyi.core.db import unit_of_work
+from manyi.core.readiness import Needs
 from manyi.core.settings import get_settings
 from manyi.orders import lifecycle, service
 from manyi.orders.history import order_history
@@ -26,7 +27,7 @@ def _local(value: datetime | None) -> str:
 
 
 @cli_app.command("create")
-@cli_errors
+@cli_errors(needs=Needs.SETUP)
 def create(
     type: str = typer.Option(..., "--type", help=f"One of {', '.join(lifecycle.ORDER_TYPES)}"),
     description: str = typer.Option(..., "--description"),
@@ -57,7 +58,7 @@ def create(
 
 
 @cli_app.command("show")
-@cli_errors
+@cli_errors(needs=Needs.SETUP)
 def show(number: str = typer.Argument(..., help="Order number, e.g. GD20261122000001")) -> None:
     """Show an order, its SLA clocks and its history."""
     from manyi.sla.service import order_clocks
@@ -93,7 +94,7 @@ def show(number: str = typer.Argument(..., help="Order number, e.g. GD2026112200
 
 
 @cli_app.command("list")
-@cli_errors
+@cli_errors(needs=Needs.SETUP)
 def list_orders(
     status: str | None = typer.Option(None, "--status"),
     type: str | None = typer.Option(None, "--type"),
@@ -112,7 +113,7 @@ def list_orders(
 
 
 @cli_app.command("transition")
-@cli_errors
+@cli_errors(needs=Needs.SETUP)
 def transition(
     number: str = typer.Argument(...),
     action: str = typer.Argument(..., help="e.g. contact, pause, resume, resolve, close, reopen"),

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from manyi.core.cli_support import cli_errors, console, fail
 from manyi.core.db import unit_of_work
+from manyi.core.readiness import Needs
 from manyi.org.models import User
 from manyi.org.service import create_user
 
@@ -17,7 +18,7 @@ cli_app = typer.Typer(help="Staff users (用户).", no_args_is_help=True)
 
 
 @cli_app.command("add")
-@cli_errors
+@cli_errors(needs=Needs.SETUP)
 def add(
     username: str = typer.Argument(..., help="Login name"),
     role: list[str] = typer.Option(..., "--role", help="Role; repeat for several"),
@@ -51,7 +52,7 @@ def add(
 
 
 @cli_app.command("list")
-@cli_errors
+@cli_errors(needs=Needs.SETUP)
 def list_users() -> None:
     """List staff users."""
     table = Table("username", "name", "roles", "regions", "active")
@@ -65,3 +66,29 @@ def list_users() -> None:
                 "yes" if u.active else "no",
             )
     console.print(table)
+
+
+@cli_app.command("set-password")
+@cli_errors(needs=Needs.SETUP)
+def set_password(
+    username: str = typer.Argument(..., help="Login name"),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input (else typed twice, unseen)"
+    ),
+) -> None:
+    """Set a user's password (imported users have none until one is set); ends their sessions."""
+    from manyi.org.service import get_user, update_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = str(typer.prompt("New password", hide_input=True, confirmation_prompt=True))
+    else:
+        fail("password: give --password-stdin and the password on standard input")
+        return
+    if not password:
+        fail("password: nothing was read from standard input")
+    with unit_of_work() as session:
+        user = get_user(session, username=username)
+        change = update_user(session, user_id=user.id, changes={"password": password})
+    console.print(f"password of {username} set; {change.revoked_tokens} session(s) ended", highlight=False)

@@ -17,11 +17,12 @@ class RegionInfo:
     name: str
     parent_code: str | None
     calendar_name: str | None
+    level: str = ""  # province | city | district
 
 
 def _load_regions(session: Session) -> dict[str, RegionInfo]:
     return {
-        r.code: RegionInfo(r.code, r.name, r.parent_code, r.calendar_name)
+        r.code: RegionInfo(r.code, r.name, r.parent_code, r.calendar_name, r.level)
         for r in session.scalars(select(Region))
     }
 

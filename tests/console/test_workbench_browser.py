@@ -44,7 +44,8 @@ def test_agent_opens_an_order_for_a_caller_keyboard_only(console: Console, brows
     pg.keyboard.press("ArrowDown")  # the first type: complaint
     pg.keyboard.press("Tab")
     assert _focused_id(pg) == "subscription"  # the customer's only product is pre-selected
-    for field in ("channel", "priority", "severity", "category-search"):
+    # The region (the customer's district already) and its search box, then the rest.
+    for field in ("region", "region-search", "channel", "priority", "severity", "category-search"):
         pg.keyboard.press("Tab")
         assert _focused_id(pg) == field
     pg.keyboard.type("网络")
