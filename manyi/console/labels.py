@@ -61,9 +61,11 @@ LABELS: dict[str, dict[str, str]] = {
         "cancel": "Cancel",
     },
     "clock": {
+        "extraction": "Extraction",
         "first_contact": "First contact",
         "appointment": "Appointment",
         "response": "Response",
+        "installation": "Installation task",
         "resolution": "Resolution",
     },
     "channel": {

@@ -21,6 +21,7 @@ from manyi.orders.models import OrderEvent, WorkOrder
 from manyi.org.models import Department, Team, User
 from manyi.outbox.models import OutboxMessage
 from manyi.sla.models import SlaClock
+from manyi.sla.rules import settle
 
 LADDER = ("team_lead", "department_head", "branch_manager")
 
@@ -90,6 +91,9 @@ def sweep_due_clocks(session: Session, *, at: datetime, limit: int = 1000) -> in
             step, topic, role = "breach", "sla.breach", LADDER[0]
             clock.warned_at = clock.warned_at or at
             clock.breached, clock.breached_at, clock.escalation_level = True, clock.due_at, 1
+            # Late: charged to the team holding the order when the sweep finds it so (the worker
+            # sweeps every few seconds, so in practice the team holding it at its deadline).
+            settle(clock, at=clock.due_at, on_time=False, team_id=order.team_id)
             breached_orders.add(order.id)
             clock.next_check_at = clock.due_at + timedelta(minutes=delays[1])
         else:
