@@ -25,10 +25,10 @@ from manyi.demo.organisation import DemoOrg
 from manyi.orders.bulk import OrderSpec, Step
 from manyi.orders.categories import category_by_code
 from manyi.orders.lifecycle import ANSWER_AT_ONCE_TYPES, ON_SITE_TYPES
+from manyi.orders.routing import route
 
 # Orders the 400 line pre-accepts and the branch's back office extracts (seed 004, 预约工单).
 PIPELINE_TYPES = ("install", "move", "remove")
-from manyi.orders.routing import route
 
 TYPE_WEIGHTS = {
     "fault": 0.30,

@@ -176,20 +176,21 @@ def _start_clocks(
     """Insert the clocks of the order's policy that this change starts (the installation task once
     the back office hands the order on); return whether there were any. They run on the calendar
     of the order's other clocks, chosen when it was accepted."""
-    if order.sla_policy_id is None:
+    policy = policy_data(session, policy_id=order.sla_policy_id) if order.sla_policy_id else None
+    if policy is None:
         return False
-    policy = policy_data(session, policy_id=order.sla_policy_id)
     have = {c.kind for c in clocks}
     targets = [
         t
-        for t in (policy.targets if policy is not None else ())
+        for t in policy.targets
         if t.kind not in have
         and clock_starts(
             t.kind, old_status=old_status, old_stage=old_stage, status=order.status, stage=order.stage
         )
     ]
-    if policy is None or not targets:
+    if not targets:
         return False
+    # (A policy with no clock from acceptance has no calendar on record: the order's as of now.)
     name = clocks[0].calendar_name if clocks else calendar_for(session, order=order, policy=policy)
     cal = get_calendar(session, name=name)
     insert_clocks(
