@@ -73,9 +73,11 @@ LABELS: dict[str, dict[str, str]] = {
         "unreachable": "Unreachable",
     },
     "clock": {
+        "extraction": "Extraction",
         "first_contact": "First contact",
         "appointment": "Appointment",
         "response": "Response",
+        "installation": "Installation task",
         "resolution": "Resolution",
     },
     "channel": {

@@ -17,7 +17,7 @@ from manyi.core.settings import get_settings
 from manyi.orders import stats
 from manyi.org.reference import team_name
 from manyi.sla import kpis
-from manyi.sla.models import TARGET_KINDS
+from manyi.sla.models import STAGE_KINDS
 
 # From October the next year's schedule is due (the State Council publishes it around November);
 # before that a missing year is normal and a banner would be noise, unless a deadline already
@@ -99,28 +99,44 @@ class TimelinessRow:
         return _percent(self.month)
 
 
+@dataclass(frozen=True)
+class StageRates:
+    """One stage clock's rate over all teams, and by the team credited with each step."""
+
+    kind: str
+    name: str
+    total: TimelinessRow
+    teams: list[TimelinessRow]
+
+
+def _rows(p: Page, by_period: dict[str, kpis.Tallies], kind: str) -> list[TimelinessRow]:
+    today, month = kpis.by_team(by_period["today"], kind), kpis.by_team(by_period["month"], kind)
+    team_ids = sorted(set(today) | set(month), key=lambda t: (_team(p, t), t or 0))
+    return [
+        TimelinessRow(_team(p, t), today.get(t, kpis.Tally()), month.get(t, kpis.Tally())) for t in team_ids
+    ]
+
+
 def timeliness_context(p: Page, at: datetime) -> dict[str, Any]:
-    """Timeliness today and this month, by team and by clock kind, plus the chart's data."""
+    """Timeliness (工单处理及时率) today and this month by team -- each order once, on its resolution
+    limit -- and, apart, each stage clock's rate by the team credited with it; plus the chart's data."""
     figures = supervisor_cache.timeliness(p.session, regions=p.scope(), at=at)
     _today, month = kpis.periods(figures.as_of, get_settings().default_timezone)
     by_period = {"today": figures.value[0], "month": figures.value[1]}
-    teams_today, teams_month = kpis.by_team(by_period["today"]), kpis.by_team(by_period["month"])
-    team_ids = sorted(set(teams_today) | set(teams_month), key=lambda t: (_team(p, t), t or 0))
-    rows = [
-        TimelinessRow(_team(p, t), teams_today.get(t, kpis.Tally()), teams_month.get(t, kpis.Tally()))
-        for t in team_ids
+    rows = _rows(p, by_period, kpis.HEADLINE_KIND)
+    stages = [
+        StageRates(
+            kind,
+            label("clock", kind),
+            TimelinessRow(
+                p.gettext("All teams"),
+                kpis.total(by_period["today"], kind),
+                kpis.total(by_period["month"], kind),
+            ),
+            _rows(p, by_period, kind),
+        )
+        for kind in STAGE_KINDS
     ]
-    kinds = []
-    for kind in TARGET_KINDS:
-        k_today, k_month = kpis.Tally(), kpis.Tally()
-        for (_team_id, k), tally in by_period["today"].items():
-            if k == kind:
-                k_today.add(tally)
-        for (_team_id, k), tally in by_period["month"].items():
-            if k == kind:
-                k_month.add(tally)
-        if k_today.settled or k_month.settled:
-            kinds.append(TimelinessRow(label("clock", kind), k_today, k_month))
     overall = TimelinessRow(
         p.gettext("All teams"), kpis.total(by_period["today"]), kpis.total(by_period["month"])
     )
@@ -136,8 +152,8 @@ def timeliness_context(p: Page, at: datetime) -> dict[str, Any]:
     }
     return {
         "timeliness": rows,
-        "timeliness_kinds": kinds,
         "timeliness_total": overall,
+        "timeliness_stages": [s for s in stages if s.total.today.settled or s.total.month.settled],
         "timeliness_as_of": figures.as_of,
         "month_start": month.start,
         # Embedded in <script type="application/json">: "</" must not end the script element.

@@ -1,6 +1,7 @@
 """Realistic work-order histories for the demo, as specs for the bulk writer (manyi.orders.bulk).
 
-Most orders are handled in time, ~8% breach their first contact, some wait on the customer, some
+Most orders are handled in time, ~8% breach their first contact (or, on the install pipeline of
+installs, moves and removals, their extraction by the back office), some wait on the customer, some
 are re-opened after an unhappy callback; the newest are still open. Callbacks are made by the
 callback seats (回访坐席), as the closed loop requires; complaints close only through one. The bulk writer stores them as
 the services would have, so the demo's history, SLA clocks and breaches are what production would
@@ -26,6 +27,9 @@ from manyi.orders.bulk import OrderSpec, Step
 from manyi.orders.categories import category_by_code
 from manyi.orders.lifecycle import ANSWER_AT_ONCE_TYPES, ON_SITE_TYPES
 from manyi.orders.routing import route
+
+# Orders the 400 line pre-accepts and the branch's back office extracts (seed 004, 预约工单).
+PIPELINE_TYPES = ("install", "move", "remove")
 
 TYPE_WEIGHTS = {
     "fault": 0.30,
@@ -79,6 +83,7 @@ SEVERITIES, SEVERITY_WEIGHTS = ["critical", "major", "minor"], [0.05, 0.25, 0.7]
 # The steps an order may take, in order; each order takes a subset (a slot with no time is skipped).
 SLOTS = (
     "answer",  # simple requests answered on the spot
+    "extract",  # the back office takes an install-pipeline order on (its SLA: 2 hours)
     "contact_failed",
     "contact",
     "respond",
@@ -170,6 +175,7 @@ def _chunk(
 
     worked = ~quick
     slot("answer", quick, 1, 20)
+    slot("extract", worked & np.isin(kinds, PIPELINE_TYPES), np.where(late, 130, 5), np.where(late, 300, 90))
     slot("contact_failed", worked & (draw.random(n) < 0.1), 10, 60)
     slot("contact", worked, np.where(late, 150, 5), np.where(late, 400, 90))
     slot("respond", worked & (kinds == "complaint"), 30, 600)

@@ -212,7 +212,10 @@ def _plan(items: list[Resolved], memo: Memo) -> None:
     for members in groups.values():
         head = members[0]
         assert head.policy is not None and head.calendar is not None
-        group = plan_group(head.calendar, head.policy, [m.times[0] for m in members], memo)
+        # Each target from when it starts (a clock that never starts is planned from creation and
+        # not written).
+        starts = [[m.times[m.starts[k] or 0] for m in members] for k in range(len(head.policy.targets))]
+        group = plan_group(head.calendar, head.policy, starts, memo)
         for position, member in enumerate(members):
             member.group, member.position = group, position
 

@@ -128,11 +128,16 @@ class PlannedGroup:
 
 
 def plan_group(
-    cal: WorkingCalendar, policy: PolicyData, start_us: list[int], memo: Memo | None = None
+    cal: WorkingCalendar, policy: PolicyData, start_us: list[list[int]], memo: Memo | None = None
 ) -> PlannedGroup:
-    starts = np.asarray(start_us, dtype=np.int64)
+    """Plan each target of the policy from its own start instants (start_us[k] for target k)."""
     return PlannedGroup(
-        policy, cal, [plan_target(cal, t, policy.warning_share, starts, memo) for t in policy.targets]
+        policy,
+        cal,
+        [
+            plan_target(cal, t, policy.warning_share, np.asarray(starts, dtype=np.int64), memo)
+            for t, starts in zip(policy.targets, start_us, strict=True)
+        ],
     )
 
 

@@ -81,8 +81,10 @@ def fast_group(
     resolutions: list[str | None] = [None] * n
     appointments = np.full(n, NULL_TIME, dtype=np.int64)
 
-    # The clocks as planned: running, checked first at their warning.
+    # The clocks as planned: running, checked first at their warning, from the instant each starts
+    # (the same step for the whole group: starts depend on the path alone).
     targets = policy.targets if policy is not None else ()
+    starts = head.starts
     planned = []
     if policy is not None:
         assert head.group is not None
@@ -94,10 +96,15 @@ def fast_group(
     met_at = [np.full(n, NULL_TIME, dtype=np.int64) for _ in targets]
     late = [np.zeros(n, dtype=bool) for _ in targets]
     stopped = [False] * len(targets)
-    running = [True] * len(targets)
+    running = [starts[c] == 0 for c in range(len(targets))]
+    # What rules.settle records: when decided, on time, and the team then holding the order.
+    settled_at = [np.full(n, NULL_TIME, dtype=np.int64) for _ in targets]
+    on_time: list[list[bool | None]] = [[None] * n for _ in targets]
+    credited: list[list[int | None]] = [[None] * n for _ in targets]
     provisional = np.zeros(n, dtype=bool)
-    for p in planned:
-        provisional |= p[3]
+    for c, p in enumerate(planned):
+        if running[c]:
+            provisional |= p[3]
     breached = np.zeros(n, dtype=bool)
 
     for k, (step, column) in enumerate(
@@ -117,19 +124,32 @@ def fast_group(
                 version += 1 if step.certain else at != before
             notes = [s.reason or s.resolution for s in column]
             out.events.add_columns([ids, at, step_actors, [step.action] * n, changes, notes])
-            # on_order_changed, then refresh_order_flags: a second version when the flags change.
+            # on_order_changed (start the clocks the step starts, move them), then
+            # refresh_order_flags: a second version when the flags change.
+            started = [c for c in range(len(targets)) if starts[c] == k + 1]
+            for c in started:
+                running[c] = True
             for c, end in program.get(k, ()):
                 running[c] = False
+                due = planned[c][1]
                 if end == "met":
                     met_at[c] = at
-                    late[c] = at > planned[c][1]
+                    late[c] = at > due
+                    settled_at[c] = np.where(late[c], due, at)
+                    on_time[c] = (~late[c]).tolist()
+                    credited[c] = list(teams)
                 else:
                     stopped[c] = True
-            if k in program:
+                    overdue = due <= at
+                    settled_at[c] = np.where(overdue, due, NULL_TIME)
+                    on_time[c] = [False if o else None for o in overdue.tolist()]
+                    credited[c] = [t if o else None for t, o in zip(teams, overdue.tolist(), strict=True)]
+            if started or k in program:
                 now_provisional = np.zeros(n, dtype=bool)
                 now_breached = np.zeros(n, dtype=bool)
                 for c, p in enumerate(planned):
-                    if not stopped[c]:
+                    begin = starts[c]
+                    if begin is not None and begin <= k + 1 and not stopped[c]:
                         now_provisional |= p[3]
                     now_breached |= late[c]
                 version += (now_provisional != provisional) | (now_breached != breached)
@@ -166,6 +186,10 @@ def fast_group(
         p[2].copy() if running[c] else np.full(n, NULL_TIME, dtype=np.int64) for c, p in enumerate(planned)
     ]
     ladder_breached = [np.zeros(n, dtype=bool) for _ in targets]
+    # Each order's clocks in the order the services insert them (targets that start later come
+    # last in a policy's targets); one that never started has no row.
+    written = [c for c in range(len(targets)) if starts[c] is not None]
+    position = {c: i for i, c in enumerate(written)}
     if now is not None:
         rungs: dict[int, list[tuple[Rung, int, str, int]]] = {}
         for c, p in enumerate(planned):
@@ -187,21 +211,25 @@ def fast_group(
                 breached_at[c][i] = NULL_TIME if hit_at is None else hit_at
                 levels[c][i] = level
                 next_check[c][i] = NULL_TIME if check is None else check
-                rungs.setdefault(i, []).extend((rung, c, targets[c].kind, due) for rung in fired)
+                if hit_at is not None and settled_at[c][i] == NULL_TIME:  # rules.settle
+                    settled_at[c][i], on_time[c][i], credited[c][i] = hit_at, False, teams[i]
+                rungs.setdefault(i, []).extend((rung, position[c], targets[c].kind, due) for rung in fired)
         for i, fired_rungs in rungs.items():
             who = (numbers[i], teams[i], assignees[i], specs[i].actor_id, specs[i].region_code)
             if emit_rungs(ids[i], who, now, fired_rungs, out):
                 breached[i] = True  # the sweep flags the order with a plain UPDATE: same version
 
     assert head.calendar is not None or policy is None
-    for c, (target, p) in enumerate(zip(targets, planned, strict=True)):
+    for c in written:
+        target, p, begin = targets[c], planned[c], starts[c]
         state = "running" if running[c] else "stopped" if stopped[c] else "met"
         out.clocks.add_columns(
             [
                 ids, [target.kind] * n, [policy.id] * n, [head.calendar.name] * n, [target.amount] * n,  # type: ignore[union-attr]
-                [target.unit] * n, [policy.warning_share] * n, [state] * n, times[:, 0], p[0], p[1], p[2],  # type: ignore[union-attr]
+                [target.unit] * n, [policy.warning_share] * n, [state] * n, times[:, begin], p[0], p[1], p[2],  # type: ignore[union-attr]
                 np.full(n, NULL_TIME, dtype=np.int64), ["[]"] * n, met_at[c], late[c] | ladder_breached[c],
-                breached_at[c], warned_at[c], p[3], levels[c], next_check[c],
+                breached_at[c], warned_at[c], p[3], levels[c], next_check[c], settled_at[c], on_time[c],
+                credited[c],
             ]
         )  # fmt: skip
     resolved_at = (

@@ -19,6 +19,7 @@ from manyi.calendars.arithmetic import WorkingCalendar
 from manyi.core.errors import ManyiError
 from manyi.orders import closed_loop, lifecycle
 from manyi.sla.models import SlaClock
+from manyi.sla.rules import STARTS_WHEN_HANDED_ON, clock_starts
 from manyi.sla.service import move_clock
 
 # Changes of an order that are not state-machine actions (orders.service assign_order/transfer_order).
@@ -49,6 +50,7 @@ class PathStep:
     action: str
     transition: bool  # a state-machine action: clocks move and the order's SLA flags are refreshed
     old_status: str
+    old_stage: str
     status: str
     stage: str
     # `changes` entries known from the sequence alone: status and stage (before resolution_code and
@@ -134,6 +136,7 @@ def compile_path(order_type: str, actions: tuple[str, ...]) -> Path:
                 action=action,
                 transition=True,
                 old_status=old_status,
+                old_stage=old[1],
                 status=status,
                 stage=stage,
                 head=tuple(head),
@@ -180,7 +183,39 @@ def _needs(step: PathStep) -> str:
 
 
 def _other_step(action: str, status: str, stage: str) -> PathStep:
-    return PathStep(action, False, status, status, stage, (), (), False, False, False, False, False, False)
+    return PathStep(
+        action, False, status, stage, status, stage, (), (), False, False, False, False, False, False
+    )
+
+
+# When each clock of a policy starts on a path: 0 when the order is accepted, j + 1 at step j (an
+# index into the order's instants: creation, then each step), None when it never does.
+Starts = tuple[int | None, ...]
+
+
+def start_steps(path: Path, kinds: tuple[str, ...]) -> Starts:
+    """When each clock of these kinds starts on this path: the services' rules (plan_clocks leaves
+    out STARTS_WHEN_HANDED_ON; on_order_changed starts one on the first step rules.clock_starts says)."""
+    starts: list[int | None] = []
+    for kind in kinds:
+        start: int | None = 0
+        if kind in STARTS_WHEN_HANDED_ON:
+            start = next(
+                (
+                    j + 1
+                    for j in path.transitions
+                    if clock_starts(
+                        kind,
+                        old_status=path.steps[j].old_status,
+                        old_stage=path.steps[j].old_stage,
+                        status=path.steps[j].status,
+                        stage=path.steps[j].stage,
+                    )
+                ),
+                None,
+            )
+        starts.append(start)
+    return tuple(starts)
 
 
 class ClockState:
@@ -205,6 +240,9 @@ class ClockState:
         "provisional",
         "escalation_level",
         "next_check_at",
+        "settled_at",
+        "settled_on_time",
+        "credited_team_id",
     )
 
     kind: str
@@ -225,6 +263,9 @@ class ClockState:
     provisional: bool
     escalation_level: int
     next_check_at: datetime | None
+    settled_at: datetime | None
+    settled_on_time: bool | None
+    credited_team_id: int | None
 
     def __init__(self, **values: Any) -> None:
         for name in self.__slots__:
@@ -240,9 +281,10 @@ class ClockState:
 Program = dict[int, tuple[tuple[int, str], ...]]
 
 
-def clock_program(path: Path, kinds: tuple[str, ...], cal: WorkingCalendar) -> Program | None:
-    """Where each clock of these kinds ends on this path, or None when some clock pauses or re-opens
-    (then every order on the path is replayed clock by clock with move_clock)."""
+def clock_program(path: Path, kinds: tuple[str, ...], cal: WorkingCalendar, starts: Starts) -> Program | None:
+    """Where each clock of these kinds (starting as start_steps says) ends on this path, or None
+    when some clock pauses or re-opens (then every order on the path is replayed clock by clock
+    with move_clock)."""
     start = datetime(2020, 1, 6, 1, tzinfo=UTC)  # any instant: which step ends a clock is time-free
     probes = [
         ClockState(
@@ -267,9 +309,18 @@ def clock_program(path: Path, kinds: tuple[str, ...], cal: WorkingCalendar) -> P
         step = path.steps[index]
         at = start + timedelta(minutes=index + 1)
         for c, probe in enumerate(probes):
+            begin = starts[c]
+            if begin is None or begin > index + 1:
+                continue  # not started yet (a clock starting on this step is moved by it too)
             before = probe.state
             reopened = move_clock(
-                cal, probe.as_clock(), status=step.status, stage=step.stage, old_status=step.old_status, at=at
+                cal,
+                probe.as_clock(),
+                status=step.status,
+                stage=step.stage,
+                old_status=step.old_status,
+                at=at,
+                team_id=None,
             )
             if reopened or probe.state == "paused" or (before, probe.state) == ("paused", "running"):
                 return None

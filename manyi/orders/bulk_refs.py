@@ -25,7 +25,16 @@ from manyi.core.errors import ManyiError, ValidationFailed
 from manyi.customers.models import Customer, Subscription
 from manyi.orders import closed_loop, lifecycle
 from manyi.orders.bulk_clocks import from_us, to_us
-from manyi.orders.bulk_paths import ORDER_ACTIONS, Path, Program, StepRefused, clock_program, compile_path
+from manyi.orders.bulk_paths import (
+    ORDER_ACTIONS,
+    Path,
+    Program,
+    Starts,
+    StepRefused,
+    clock_program,
+    compile_path,
+    start_steps,
+)
 from manyi.orders.bulk_rows import OrderSpec, Resolved, Step
 from manyi.orders.callbacks import contact_rule
 from manyi.orders.categories import category_by_code
@@ -84,7 +93,7 @@ class References:
         self.routes: dict[tuple[Any, ...], int | None] = {}
         self.policies: dict[tuple[Any, ...], PolicyData | None] = {}
         self.calendars: dict[tuple[Any, ...], WorkingCalendar] = {}
-        self.programs: dict[tuple[Any, ...], Program | None] = {}
+        self.programs: dict[tuple[Any, ...], tuple[Starts, Program | None]] = {}
         self.customers: dict[int, tuple[str | None, int | None]] = {}  # id -> (brand, vip level)
         self.subscriptions: dict[int, tuple[int, str]] = {}  # id -> (customer id, product)
         self.categories: dict[str, tuple[int, str] | None] = {}  # code -> (id, path)
@@ -191,6 +200,7 @@ class References:
                     self.session, order=probe, customer=facts_of
                 )
         calendar = program = None
+        starts: Starts = ()
         if policy is not None:
             cal_key = (policy.id, team_id, region)
             calendar = self.calendars.get(cal_key)
@@ -200,11 +210,13 @@ class References:
                     name = calendar_for(self.session, order=probe, policy=policy)
                     calendar = self.calendars[cal_key] = get_calendar(self.session, name=name)
             program_key = (kind, actions, policy.id, calendar.name)
-            program = self.programs.get(program_key, _MISSING)
-            if program is _MISSING:
+            known = self.programs.get(program_key)
+            if known is None:
                 kinds = tuple(t.kind for t in policy.targets)
-                program = self.programs[program_key] = clock_program(path, kinds, calendar)
-        return Resolved(spec, path, times, category_id, product, team_id, policy, calendar, program)
+                starts = start_steps(path, kinds)
+                known = self.programs[program_key] = (starts, clock_program(path, kinds, calendar, starts))
+            starts, program = known
+        return Resolved(spec, path, times, category_id, product, team_id, policy, calendar, program, starts)
 
     def _policy_key(self, facts: tuple[Any, ...]) -> Any:
         if self.policy_key is None:

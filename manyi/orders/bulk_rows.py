@@ -15,13 +15,14 @@ from typing import Any, NamedTuple, cast
 from manyi.calendars.arithmetic import WorkingCalendar
 from manyi.orders.bulk_clocks import PlannedGroup, Rung, climb_ladder, from_us, to_us
 from manyi.orders.bulk_io import NULL_TIME, Columns
-from manyi.orders.bulk_paths import ClockState, Path, PathStep, Program, change_item, change_list
+from manyi.orders.bulk_paths import ClockState, Path, PathStep, Program, Starts, change_item, change_list
 from manyi.orders.closed_loop import step_outcome
 from manyi.orders.models import OrderCallback, OrderContact, OrderEvent, WorkOrder
 from manyi.sla.escalation import Rung as LadderRung
 from manyi.sla.escalation import step_detail
 from manyi.sla.models import SlaClock
 from manyi.sla.policies import PolicyData
+from manyi.sla.rules import settle
 from manyi.sla.service import move_clock, refresh_order_flags
 
 
@@ -72,7 +73,8 @@ ORDER_INSTANTS = ("appointment_at", "created_at", "updated_at", "resolved_at", "
 CLOCK_COLUMNS = (
     "order_id", "kind", "policy_id", "calendar_name", "amount", "unit", "warning_share", "state",
     "started_at", "budget_seconds", "due_at", "warn_at", "paused_at", "pauses", "met_at", "breached",
-    "breached_at", "warned_at", "provisional", "escalation_level", "next_check_at",
+    "breached_at", "warned_at", "provisional", "escalation_level", "next_check_at", "settled_at",
+    "settled_on_time", "credited_team_id",
 )  # fmt: skip
 CLOCK_INSTANTS = (
     "started_at",
@@ -83,6 +85,7 @@ CLOCK_INSTANTS = (
     "breached_at",
     "warned_at",
     "next_check_at",
+    "settled_at",
 )
 EVENT_COLUMNS = ("order_id", "at", "actor_id", "action", "changes", "note")
 EVENT_INSTANTS = ("at",)
@@ -103,6 +106,7 @@ class Resolved:
     policy: PolicyData | None
     calendar: WorkingCalendar | None
     program: Program | None  # how its clocks end, when they only run to met or stopped
+    starts: Starts  # when each of its policy's clocks starts (bulk_paths.start_steps)
     group: PlannedGroup | None = None
     position: int = 0  # in the group
 
@@ -215,9 +219,12 @@ def _one(r: Resolved, oid: int, number: str, now: int | None, delays: tuple[int,
     events = out.events
     created = times[0]
     events.append([oid, created, spec.actor_id, "created", created_changes(r.team_id), None])
-    clocks = _planned(r) if r.policy is not None else []
+    planned = _planned(r) if r.policy is not None else []
+    # The clocks running so far, in the order the services insert them: those started when the
+    # order was accepted, then each as a later step starts it (on_order_changed).
+    clocks = [c for k, c in enumerate(planned) if r.starts[k] == 0]
     # Orders whose clocks pause or re-open are moved with the services' own rule, on datetimes.
-    states = [_state(clock, created) for clock in clocks] if clocks and r.program is None else None
+    states = [_state(clock) for clock in clocks] if planned and r.program is None else None
     flags = _Flags(any(c.provisional for c in clocks))
     version = 1
     team, assignee = r.team_id, None
@@ -249,8 +256,11 @@ def _one(r: Resolved, oid: int, number: str, now: int | None, delays: tuple[int,
             # on_order_changed: move the clocks, then refresh the order's flags (a second UPDATE,
             # so a second version, when they change).
             flagged = (flags.sla_provisional, flags.sla_breached)
+            started = [c for k, c in enumerate(planned) if r.starts[k] == j + 1]
+            clocks += started
             if states is not None:
                 assert r.calendar is not None
+                states += [_state(clock) for clock in started]
                 instant = from_us(at)
                 for state in states:
                     if move_clock(
@@ -260,12 +270,13 @@ def _one(r: Resolved, oid: int, number: str, now: int | None, delays: tuple[int,
                         stage=step.stage,
                         old_status=step.old_status,
                         at=instant,
+                        team_id=team,
                     ):
                         events.append([oid, at, None, "sla_reopened", "[]", state.kind])
                 refresh_order_flags(cast(WorkOrder, flags), cast(Any, states))
-            elif r.program and j in r.program:
-                for c, end in r.program[j]:
-                    _end(clocks[c], end, at)
+            elif started or (r.program and j in r.program):
+                for c, end in (r.program or {}).get(j, ()):
+                    _end(planned[c], end, at, team)
                 refresh_order_flags(cast(WorkOrder, flags), cast(Any, clocks))
             version += flagged != (flags.sla_provisional, flags.sla_breached)
         elif step.action == "assign":
@@ -293,9 +304,10 @@ def _one(r: Resolved, oid: int, number: str, now: int | None, delays: tuple[int,
         out.clocks.append(
             [
                 oid, clock.kind, policy.id if policy else None, clock.calendar_name, clock.amount, clock.unit,
-                clock.warning_share, clock.state, created, clock.budget_seconds, clock.due_at, clock.warn_at,
-                _t(clock.paused_at), clock.pauses_json(), _t(clock.met_at), clock.breached, _t(clock.breached_at),
-                _t(clock.warned_at), clock.provisional, clock.escalation_level, _t(clock.next_check_at),
+                clock.warning_share, clock.state, clock.started_at, clock.budget_seconds, clock.due_at,
+                clock.warn_at, _t(clock.paused_at), clock.pauses_json(), _t(clock.met_at), clock.breached,
+                _t(clock.breached_at), _t(clock.warned_at), clock.provisional, clock.escalation_level,
+                _t(clock.next_check_at), _t(clock.settled_at), clock.settled_on_time, clock.credited_team_id,
             ]
         )  # fmt: skip
     resolved_at = times[path.resolved_step + 1] if path.resolved_step is not None else NULL_TIME
@@ -343,6 +355,7 @@ def _sweep(
             )
             if breached_at is not None:
                 clock.breached_at = breached_at
+                settle(clock, at=breached_at, on_time=False, team_id=who[1])
             rungs.extend((rung, position, clock.kind, clock.due_at) for rung in climbed)
     if emit_rungs(oid, who, now, rungs, out):
         flags.sla_breached = True  # the sweep flags the order with a plain UPDATE: same version
@@ -372,9 +385,10 @@ class _Clock:
     """A clock being built, instants as epoch microseconds."""
 
     __slots__ = (
-        "kind", "calendar_name", "amount", "unit", "warning_share", "state", "budget_seconds", "due_at",
-        "warn_at", "paused_at", "pauses", "met_at", "breached", "breached_at", "warned_at", "provisional",
-        "escalation_level", "next_check_at",
+        "kind", "calendar_name", "amount", "unit", "warning_share", "state", "started_at", "budget_seconds",
+        "due_at", "warn_at", "paused_at", "pauses", "met_at", "breached", "breached_at", "warned_at",
+        "provisional", "escalation_level", "next_check_at", "settled_at", "settled_on_time",
+        "credited_team_id",
     )  # fmt: skip
 
     kind: str
@@ -383,6 +397,7 @@ class _Clock:
     unit: str
     warning_share: float
     state: str
+    started_at: int
     budget_seconds: int
     due_at: int
     warn_at: int
@@ -395,17 +410,23 @@ class _Clock:
     provisional: bool
     escalation_level: int
     next_check_at: int | None
+    settled_at: int | None
+    settled_on_time: bool | None
+    credited_team_id: int | None
 
     def pauses_json(self) -> str:
         return json.dumps(self.pauses) if self.pauses else "[]"
 
 
 def _planned(r: Resolved) -> list[_Clock]:
-    """The order's clocks as plan_clocks starts them: running, next check at the warning."""
+    """One clock per target of the order's policy, as plan_clocks (or on_order_changed, for one
+    starting later) starts it: running, next check at the warning; started_at 0 for one that never
+    starts."""
     assert r.policy is not None and r.group is not None and r.calendar is not None
     clocks = []
     position = r.position
-    for target, planned in zip(r.policy.targets, r.group.targets, strict=True):
+    for k, (target, planned) in enumerate(zip(r.policy.targets, r.group.targets, strict=True)):
+        begin = r.starts[k]
         clock = _Clock()
         clock.kind, clock.calendar_name, clock.amount, clock.unit = (
             target.kind,
@@ -414,33 +435,40 @@ def _planned(r: Resolved) -> list[_Clock]:
             target.unit,
         )
         clock.warning_share, clock.state = r.policy.warning_share, "running"
+        clock.started_at = r.times[begin] if begin is not None else 0
         clock.budget_seconds, clock.due_at = int(planned.budget[position]), int(planned.due_us[position])
         clock.warn_at, clock.provisional = int(planned.warn_us[position]), bool(planned.provisional[position])
         clock.pauses, clock.paused_at, clock.met_at, clock.breached = [], None, None, False
         clock.breached_at, clock.warned_at, clock.escalation_level = None, None, 0
         clock.next_check_at = clock.warn_at
+        clock.settled_at = clock.settled_on_time = clock.credited_team_id = None
         clocks.append(clock)
     return clocks
 
 
-def _end(clock: _Clock, end: str, at: int) -> None:
-    """What move_clock does to a running clock that its order's step meets or stops (the fast path;
-    bulk_paths.clock_program found with move_clock itself that nothing else happens on the path)."""
+def _end(clock: _Clock, end: str, at: int, team_id: int | None) -> None:
+    """What move_clock does to a running clock that its order's step (the order with team_id) meets
+    or stops (the fast path; bulk_paths.clock_program found with move_clock itself that nothing else
+    happens on the path): met, late if after its deadline; stopped, late if its deadline passed."""
     if end == "met":
-        clock.state, clock.met_at, clock.breached = "met", at, at > clock.due_at
+        late = at > clock.due_at
+        clock.state, clock.met_at, clock.breached = "met", at, late
+        settle(clock, at=clock.due_at if late else at, on_time=not late, team_id=team_id)
     else:
+        if clock.due_at <= at:
+            settle(clock, at=clock.due_at, on_time=False, team_id=team_id)
         clock.state = "stopped"
     clock.next_check_at = None
 
 
-def _state(clock: _Clock, started: int) -> ClockState:
+def _state(clock: _Clock) -> ClockState:
     return ClockState(
         kind=clock.kind,
         calendar_name=clock.calendar_name,
         unit=clock.unit,
         warning_share=clock.warning_share,
         state=clock.state,
-        started_at=from_us(started),
+        started_at=from_us(clock.started_at),
         budget_seconds=clock.budget_seconds,
         due_at=from_us(clock.due_at),
         warn_at=from_us(clock.warn_at),
@@ -463,4 +491,6 @@ def _from_state(state: ClockState, clock: _Clock) -> _Clock:
         us(state.next_check_at),
     )
     clock.pauses, clock.breached, clock.provisional = state.pauses, state.breached, state.provisional
+    clock.settled_at, clock.settled_on_time = us(state.settled_at), state.settled_on_time
+    clock.credited_team_id = state.credited_team_id
     return clock

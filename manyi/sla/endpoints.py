@@ -36,7 +36,7 @@ from manyi.sla.policies import TargetData
 BASE = "/api/v1/slaPolicies"
 router = APIRouter(prefix=BASE, tags=[TAG], responses=ERRORS)
 
-Kind = Literal["first_contact", "appointment", "response", "resolution"]
+Kind = Literal["extraction", "first_contact", "appointment", "response", "installation", "resolution"]
 Unit = Literal["working_hours", "working_days", "natural_hours", "natural_days"]
 Names = list[Annotated[str, Field(max_length=512)]]
 
@@ -179,7 +179,8 @@ def _targets(targets: list[Target]) -> list[TargetData]:
     status_code=201,
     summary="Create an SLA policy / 新建时限策略",
     description="Criteria select the orders (null or [] = any), `targets` the limits: one per kind "
-    "(first_contact, appointment, response, resolution) in working/natural hours/days. Applies to orders "
+    "(extraction, first_contact, appointment, response, installation, resolution) in working/natural "
+    "hours/days; installation starts when the back office hands the order on. Applies to orders "
     "created from now on.\n\n新建策略，对此后新建的工单生效。",
     response_model=PolicyWritten,
     dependencies=JSON_BODY,

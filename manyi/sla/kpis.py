@@ -1,26 +1,31 @@
-"""Work-order timeliness (工单处理及时率) by team and clock kind, over a period.
+"""Work-order timeliness (工单处理及时率) by team and clock kind, over a period (docs/kpis.md).
 
 The rule, for one SLA clock at instant `at`:
 
-- A clock is *settled* once its outcome can no longer change:
-  - met (met_at set): on time when met_at <= due_at and the clock never breached; settled at met_at
-    when on time, else at the earlier of met_at and due_at (the moment it became late);
-  - not met but breached (swept, or stopped/paused after breaching): late, settled at due_at;
-  - running, not met, due_at <= at: late, settled at due_at (a breach the sweep has not flagged
-    yet is still a breach);
-  - otherwise (running and not yet due, paused before breaching, stopped before breaching because the
-    order was cancelled or rejected) it is not settled and counts nowhere: a paused clock's deadline
-    is on hold, and a cancelled order owed nothing.
-- Timeliness of a period [start, end) = clocks settled in the period and on time / clocks settled in
-  the period. Each clock settles exactly once, so months add up and a late clock is late in the month
-  its deadline passed, not in the month someone finally closed it.
-- Teams are the order's current team (who holds the backlog now); a re-opened resolution clock
-  counts once, with its latest outcome.
+- A clock is *settled* once its outcome is decided, and that is recorded on it for good
+  (settled_at, settled_on_time, credited_team_id: manyi.sla.rules.settle) by whoever decides it:
+  - met before or at its deadline: on time, settled when met;
+  - met after it, breached by the sweep, or stopped or paused by its order after its deadline
+    passed: late, settled at the deadline;
+  - a running clock past its deadline that nothing has recorded yet (the sweep has not come by) is
+    late all the same, settled at its deadline, credited to the order's current team;
+  - otherwise (running and not yet due, paused before its deadline, stopped before it because the
+    order was cancelled or rejected) it is not settled and counts nowhere.
+- A clock settles once. An unhappy callback re-opens a met resolution clock, which runs again (and
+  escalates if late) but keeps the outcome it settled with: it counts once, in every period.
+- Timeliness of a period [start, end) = clocks settled in it on time / clocks settled in it, by the
+  team credited with each (the unit that held the order when that step's outcome was decided, seed
+  001's 每环节的责任单位) and kind. Each clock settles once, so months add up, and a late clock is
+  late in the month its deadline passed, not in the month someone finally closed it.
+- The headline (工单处理及时率, target 96 %) is kind `resolution` alone: every order once, on its
+  own limit. The stage clocks (extraction, first contact, appointment, response, installation) are
+  rates of their own and never pooled into it (`headline`, `stage_rates`).
 
 `tally` is that rule over plain rows (tested exhaustively); `timeliness` runs the same rule as one
 aggregate SQL query; `month_timeliness` adds the month's closed days from daily sums (timeliness_days,
-summed once on first need, final from then on like a daily report) to today counted live. Indexes it needs at scale: ix_sla_clocks_due_at (sla_clocks.due_at) and
-ix_sla_clocks_met_at (sla_clocks.met_at), so the period's candidates are two index range scans.
+summed once on first need, final from then on like a daily report) to today counted live. Indexes
+it needs at scale: ix_sla_clocks_settled_at and ix_sla_clocks_running_due, so the period's
+candidates are two index range scans.
 """
 
 from __future__ import annotations
@@ -38,19 +43,22 @@ from sqlalchemy.orm import Session
 from manyi.core.clock import now, zone
 from manyi.core.db import is_postgres
 from manyi.orders.models import WorkOrder
-from manyi.sla.models import SlaClock, TimelinessDay, TimelinessDaySummed
+from manyi.sla.models import HEADLINE_KIND, STAGE_KINDS, SlaClock, TimelinessDay, TimelinessDaySummed
+
+Tallies = dict[tuple[int | None, str], "Tally"]
 
 
 @dataclass(frozen=True)
 class ClockRow:
-    """What the rule looks at of one clock (and its order's team)."""
+    """What the rule looks at of one clock (and its order's current team)."""
 
-    team_id: int | None
     kind: str
     state: str  # running paused met stopped
     due_at: datetime
-    met_at: datetime | None
-    breached: bool
+    settled_at: datetime | None
+    settled_on_time: bool | None
+    credited_team_id: int | None
+    order_team_id: int | None
 
 
 @dataclass
@@ -68,44 +76,49 @@ class Tally:
         self.on_time += other.on_time
 
 
-def settlement(row: ClockRow, *, at: datetime) -> tuple[datetime, bool] | None:
-    """When the clock's outcome was decided and whether it was on time; None while undecided."""
-    if row.met_at is not None:
-        on_time = row.met_at <= row.due_at and not row.breached
-        return (row.met_at if on_time else min(row.met_at, row.due_at)), on_time
-    if row.breached or (row.state == "running" and row.due_at <= at):
-        return row.due_at, False
+def settlement(row: ClockRow, *, at: datetime) -> tuple[datetime, bool, int | None] | None:
+    """When the clock's outcome was decided, whether on time, and the team credited; None while
+    undecided."""
+    if row.settled_at is not None:
+        return row.settled_at, bool(row.settled_on_time), row.credited_team_id
+    if row.state == "running" and row.due_at <= at:
+        return row.due_at, False, row.order_team_id
     return None
 
 
-def tally(
-    rows: Iterable[ClockRow], *, start: datetime, end: datetime, at: datetime
-) -> dict[tuple[int | None, str], Tally]:
+def tally(rows: Iterable[ClockRow], *, start: datetime, end: datetime, at: datetime) -> Tallies:
     """Settled and on-time clocks of [start, end) (only what settled by `at`), by (team, kind)."""
-    out: dict[tuple[int | None, str], Tally] = {}
+    out: Tallies = {}
     for row in rows:
         settled = settlement(row, at=at)
         if settled is None or not (start <= settled[0] < end) or settled[0] > at:
             continue
-        t = out.setdefault((row.team_id, row.kind), Tally())
+        t = out.setdefault((settled[2], row.kind), Tally())
         t.settled += 1
         t.on_time += settled[1]
     return out
 
 
-def by_team(tallies: dict[tuple[int | None, str], Tally]) -> dict[int | None, Tally]:
-    """Roll the per-kind tallies up to one per team."""
+def by_team(tallies: Tallies, kind: str = HEADLINE_KIND) -> dict[int | None, Tally]:
+    """One kind's tallies by team: by default the headline, each order once on its resolution."""
     out: dict[int | None, Tally] = {}
-    for (team_id, _kind), t in tallies.items():
-        out.setdefault(team_id, Tally()).add(t)
+    for (team_id, k), t in tallies.items():
+        if k == kind:
+            out.setdefault(team_id, Tally()).add(t)
     return out
 
 
-def total(tallies: dict[tuple[int | None, str], Tally]) -> Tally:
+def total(tallies: Tallies, kind: str = HEADLINE_KIND) -> Tally:
+    """One kind's tally over all teams: by default the headline."""
     out = Tally()
-    for t in tallies.values():
+    for t in by_team(tallies, kind).values():
         out.add(t)
     return out
+
+
+def stage_rates(tallies: Tallies) -> dict[str, Tally]:
+    """Each stage kind's tally over all teams (stages with nothing settled left out)."""
+    return {kind: t for kind in STAGE_KINDS if (t := total(tallies, kind)).settled}
 
 
 @dataclass(frozen=True)
@@ -125,22 +138,23 @@ def periods(at: datetime, tz_name: str) -> list[Period]:
 
 
 def _settled_query(*, start: datetime, end: datetime, at: datetime, regions: frozenset[str] | None) -> Any:
-    """The `tally` rule as one query over the clocks that met or fell due in [start, end)."""
+    """The `tally` rule as one query over the clocks settled, or running past a deadline, in
+    [start, end); the team credited is its column `team`."""
     c = SlaClock
-    met = c.met_at.is_not(None)
-    on_time = and_(met, c.met_at <= c.due_at, c.breached.is_(False))
-    settled_at = case((on_time, c.met_at), (and_(met, c.met_at < c.due_at), c.met_at), else_=c.due_at)
-    counted = or_(met, c.breached.is_(True), and_(c.state == "running", c.due_at <= at))
+    stored = c.settled_at.is_not(None)
+    overdue = and_(c.settled_at.is_(None), c.state == "running", c.due_at <= at)
+    settled_at = func.coalesce(c.settled_at, c.due_at)
+    on_time = and_(stored, c.settled_on_time.is_(True))
     query = (
         select(func.count().label("settled"), func.sum(case((on_time, 1), else_=0)).label("on_time"))
         .select_from(c)
         .join(WorkOrder, WorkOrder.id == c.order_id)
         .where(
-            # The candidates: two index range scans (met_at, due_at); the exact rule follows.
-            or_(and_(c.met_at >= start, c.met_at < end), and_(c.due_at >= start, c.due_at < end)),
-            counted,
-            settled_at >= start,
-            settled_at < end,
+            # The candidates: two index range scans (settled_at, and running clocks' due_at).
+            or_(
+                and_(c.settled_at >= start, c.settled_at < end),
+                and_(overdue, c.due_at >= start, c.due_at < end),
+            ),
             settled_at <= at,
             WorkOrder.deleted_at.is_(None),
         )
@@ -150,27 +164,35 @@ def _settled_query(*, start: datetime, end: datetime, at: datetime, regions: fro
     return query
 
 
+def _team() -> Any:
+    """The team credited: recorded on the clock when settled, else (late, unrecorded) the order's."""
+    return case((SlaClock.settled_at.is_not(None), SlaClock.credited_team_id), else_=WorkOrder.team_id)
+
+
 def timeliness(
     session: Session, *, start: datetime, end: datetime, at: datetime, regions: frozenset[str] | None
-) -> dict[tuple[int | None, str], Tally]:
-    """The `tally` rule as one grouped query over the clocks that met or fell due in [start, end)."""
+) -> Tallies:
+    """The `tally` rule as one grouped query over the clocks settled in [start, end)."""
+    team = _team().label("team")
     query = (
         _settled_query(start=start, end=end, at=at, regions=regions)
-        .add_columns(WorkOrder.team_id, SlaClock.kind)
-        .group_by(WorkOrder.team_id, SlaClock.kind)
+        .add_columns(team, SlaClock.kind)
+        .group_by(team, SlaClock.kind)
     )
     return {(team_id, kind): Tally(int(n), int(ok or 0)) for n, ok, team_id, kind in session.execute(query)}
 
 
 def _sum_day(session: Session, day: date, tz_name: str) -> None:
-    """Store one closed day's settled clocks by team, region and kind, and mark the day summed.
-    Two requests summing the same day at once both insert the same rows; the second is ignored."""
+    """Store one closed day's settled clocks by credited team, region and kind, and mark the day
+    summed. Two requests summing the same day at once both insert the same rows; the second is
+    ignored."""
     start = datetime.combine(day, time(), zone(tz_name))
     end = start + timedelta(days=1)
+    team = _team().label("team")
     query = (
         _settled_query(start=start, end=end, at=end, regions=None)
-        .add_columns(WorkOrder.team_id, WorkOrder.region_code, SlaClock.kind)
-        .group_by(WorkOrder.team_id, WorkOrder.region_code, SlaClock.kind)
+        .add_columns(team, WorkOrder.region_code, SlaClock.kind)
+        .group_by(team, WorkOrder.region_code, SlaClock.kind)
     )
     rows = [
         {
@@ -199,8 +221,8 @@ def month_timeliness(
     at: datetime,
     regions: frozenset[str] | None,
     tz_name: str,
-    live_today: dict[tuple[int | None, str], Tally] | None = None,
-) -> dict[tuple[int | None, str], Tally]:
+    live_today: Tallies | None = None,
+) -> Tallies:
     """This month = its closed days from the daily sums (summed on first need) + today counted live."""
     first = period.start.date()
     days = [first + timedelta(days=i) for i in range((today.start.date() - first).days)]

@@ -11,9 +11,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from manyi.core.db import Base, UTCDateTime
 from manyi.core.refdata import register_tables
 
-TARGET_KINDS = ("first_contact", "appointment", "response", "resolution")
+# In the order a work order meets them. `resolution` is the order's own limit: timeliness (工单处理
+# 及时率) counts it once per order; the others are stages with rates of their own (manyi.sla.kpis).
+TARGET_KINDS = ("extraction", "first_contact", "appointment", "response", "installation", "resolution")
+HEADLINE_KIND = "resolution"
+STAGE_KINDS = tuple(k for k in TARGET_KINDS if k != HEADLINE_KIND)
 RUNNING = text("state = 'running'")
-MET = text("met_at IS NOT NULL")
+SETTLED = text("settled_at IS NOT NULL")
 
 
 class SlaPolicy(Base):
@@ -45,7 +49,7 @@ class SlaTarget(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     policy_id: Mapped[int] = mapped_column(ForeignKey("sla_policies.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # first_contact | appointment | response | resolution
+    kind: Mapped[str] = mapped_column(String(16))  # one of TARGET_KINDS
     amount: Mapped[float] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(
         String(16)
@@ -57,6 +61,11 @@ class SlaClock(Base):
 
     next_check_at is the next instant the worker must look at the clock (warning, then breach);
     it is NULL when the clock is paused, met or stopped, so a sweep only ever reads what is due.
+
+    settled_at, settled_on_time and credited_team_id record, once and for good, when the clock's
+    outcome was decided (met, or its deadline passed), whether it was on time, and the team that
+    held the order then (the unit responsible for that step, seed 001): timeliness reads these, so
+    a later transfer, re-open or sweep does not move a step to another team, day or outcome.
     """
 
     __tablename__ = "sla_clocks"
@@ -85,14 +94,18 @@ class SlaClock(Base):
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    settled_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    credited_team_id: Mapped[int | None] = mapped_column(Integer)  # a teams.id, kept as history
 
     __table_args__ = (
         Index("ix_sla_clocks_next_check_at", "next_check_at"),
         # Queues sorted by time left and the board's "breaching within 2 hours": running clocks only.
         Index("ix_sla_clocks_running_due", "due_at", "id", postgresql_where=RUNNING, sqlite_where=RUNNING),
-        # Timeliness: the clocks that fell due or were met in a period are two range scans.
         Index("ix_sla_clocks_due_at", "due_at"),
-        Index("ix_sla_clocks_met_at", "met_at", postgresql_where=MET, sqlite_where=MET),
+        # Timeliness: the clocks settled in a period (this index) and the running ones whose
+        # deadline passed in it unseen (ix_sla_clocks_running_due) are two range scans.
+        Index("ix_sla_clocks_settled_at", "settled_at", postgresql_where=SETTLED, sqlite_where=SETTLED),
     )
 
 
@@ -100,7 +113,8 @@ register_tables("sla_policies", "sla_targets")
 
 
 class TimelinessDay(Base):
-    """Clocks settled on one closed local day, by team, region and clock kind (see manyi.sla.kpis).
+    """Clocks settled on one closed local day, by credited team, region and clock kind (see
+    manyi.sla.kpis; kind `resolution` is the headline, each order once).
 
     A month's timeliness adds these rows up instead of re-reading every clock of the month (about a
     million on a large operator). Days before today are final once summed, as in the operator's

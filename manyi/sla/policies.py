@@ -19,7 +19,7 @@ from manyi.customers.models import Customer
 from manyi.orders.categories import category_path
 from manyi.org.reference import region_chain, region_index, team_calendar
 from manyi.sla.models import TARGET_KINDS, SlaPolicy, SlaTarget
-from manyi.sla.rules import OrderFacts, policy_matches
+from manyi.sla.rules import STARTS_WHEN_HANDED_ON, OrderFacts, policy_matches
 
 
 @dataclass(frozen=True)
@@ -63,37 +63,57 @@ class OrderLike(Protocol):
     sla_provisional: bool
 
 
+def _targets(rows: list[SlaTarget]) -> tuple[TargetData, ...]:
+    """A policy's targets, those that start later last: an order's clocks are written in this
+    order (the bulk writer relies on it to write the same rows as the services)."""
+    ordered = sorted(rows, key=lambda t: (t.kind in STARTS_WHEN_HANDED_ON, t.id))
+    return tuple(TargetData(t.kind, t.amount, t.unit) for t in ordered)
+
+
+def _policy_data(policy: SlaPolicy, targets: tuple[TargetData, ...]) -> PolicyData:
+    return PolicyData(
+        id=policy.id,
+        name=policy.name,
+        order_types=policy.order_types,
+        category_path_prefixes=policy.category_path_prefixes,
+        products=policy.products,
+        brands=policy.brands,
+        vip_levels=policy.vip_levels,
+        priorities=policy.priorities,
+        channels=policy.channels,
+        region_codes=policy.region_codes,
+        calendar_name=policy.calendar_name,
+        warning_share=policy.warning_share,
+        targets=targets,
+    )
+
+
 def _load_policies(session: Session) -> list[PolicyData]:
     policies = list(
         session.scalars(
             select(SlaPolicy).where(SlaPolicy.active.is_(True)).order_by(SlaPolicy.rank, SlaPolicy.id)
         )
     )
-    targets: dict[int, list[TargetData]] = {}
+    rows: dict[int, list[SlaTarget]] = {}
     for t in session.scalars(select(SlaTarget).order_by(SlaTarget.id)):
-        targets.setdefault(t.policy_id, []).append(TargetData(t.kind, t.amount, t.unit))
-    return [
-        PolicyData(
-            id=p.id,
-            name=p.name,
-            order_types=p.order_types,
-            category_path_prefixes=p.category_path_prefixes,
-            products=p.products,
-            brands=p.brands,
-            vip_levels=p.vip_levels,
-            priorities=p.priorities,
-            channels=p.channels,
-            region_codes=p.region_codes,
-            calendar_name=p.calendar_name,
-            warning_share=p.warning_share,
-            targets=tuple(targets.get(p.id, ())),
-        )
-        for p in policies
-    ]
+        rows.setdefault(t.policy_id, []).append(t)
+    return [_policy_data(p, _targets(rows.get(p.id, []))) for p in policies]
 
 
 def active_policies(session: Session) -> list[PolicyData]:
     return cached(session, "sla_policies", _load_policies)
+
+
+def policy_data(session: Session, *, policy_id: int) -> PolicyData | None:
+    """The policy an order was given, active or not (an order keeps its policy)."""
+    found = next((p for p in active_policies(session) if p.id == policy_id), None)
+    if found is not None:
+        return found
+    policy = session.get(SlaPolicy, policy_id)
+    if policy is None:
+        return None
+    rows = list(session.scalars(select(SlaTarget).where(SlaTarget.policy_id == policy_id)))
+    return _policy_data(policy, _targets(rows))
 
 
 def order_facts(session: Session, order: OrderLike, customer: Customer | None = None) -> OrderFacts:
@@ -134,6 +154,19 @@ def calendar_for(session: Session, *, order: OrderLike, policy: PolicyData) -> s
     return get_settings().default_calendar
 
 
+# The install pipeline of seed 004 (有线宽带, 400 pre-acceptance): the branch's back office extracts
+# the order within 2 hours (分公司预约工单提取时限：2小时), the crew phones to book the visit within 24
+# hours of acceptance (电话预约上门时限：400受理计起的24小时), and the installation is complete within
+# the one promise the seed proposes for own and partner crews alike, 3 natural days (安装总时限：3天,
+# "3个自然日"); the crew's own KPI, 3 working days from the installation task (装机及时率), runs as
+# `installation` from the order's hand-over by the back office. Hours the seed does not call
+# working hours (工作小时) are natural hours.
+INSTALL_PIPELINE: list[tuple[str, float, str]] = [
+    ("extraction", 2, "natural_hours"),
+    ("appointment", 24, "natural_hours"),
+    ("installation", 3, "working_days"),
+    ("resolution", 3, "natural_days"),
+]
 DEFAULT_POLICIES: list[tuple[str, int, list[str], list[tuple[str, float, str]]]] = [
     # name, rank, order types, [(target kind, amount, unit)] -- DOMAIN.md's limits
     (
@@ -146,32 +179,27 @@ DEFAULT_POLICIES: list[tuple[str, int, list[str], list[tuple[str, float, str]]]]
             ("resolution", 15, "natural_days"),
         ],
     ),
+    # Seed 004, after-sales: first contact within 2 working hours of receipt; a visit only where
+    # needed, by appointment (预约率 <= 30 %), so no appointment clock: a remote fix taking a day is
+    # not late. No seed gives a fault resolution limit: 3 working days.
     (
         "故障 fault",
         100,
         ["fault"],
-        [
-            ("first_contact", 2, "working_hours"),
-            ("appointment", 24, "natural_hours"),
-            ("resolution", 3, "working_days"),
-        ],
+        [("first_contact", 2, "working_hours"), ("resolution", 3, "working_days")],
     ),
+    ("装机 install", 100, ["install"], INSTALL_PIPELINE),
+    # DOMAIN.md: these clocks belong to installs and moves; a move is an installation at the new address.
+    ("移机 move", 100, ["move"], INSTALL_PIPELINE),
+    # A removal is booked through the same 400 pipeline (an appointment order, 预约工单: extracted by
+    # the back office, a visit booked by the crew to take the equipment back), but nothing is
+    # installed: no installation clock, and the 3-natural-day installation promise does not apply.
     (
-        "装机 install",
+        "拆机 remove",
         100,
-        ["install"],
+        ["remove"],
         [
-            ("first_contact", 2, "working_hours"),
-            ("appointment", 24, "natural_hours"),
-            ("resolution", 3, "working_days"),
-        ],
-    ),
-    (
-        "拆移机 remove/move",
-        100,
-        ["remove", "move"],
-        [
-            ("first_contact", 2, "working_hours"),
+            ("extraction", 2, "natural_hours"),
             ("appointment", 24, "natural_hours"),
             ("resolution", 3, "working_days"),
         ],

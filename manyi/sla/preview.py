@@ -33,7 +33,7 @@ class OrderProbe:
 
 @dataclass(frozen=True)
 class Deadline:
-    kind: str  # first_contact | appointment | response | resolution
+    kind: str  # one of manyi.sla.models.TARGET_KINDS (not installation: it starts at hand-over)
     amount: float
     unit: str  # working_hours | working_days | natural_hours | natural_days
     due_at: datetime

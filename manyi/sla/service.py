@@ -21,8 +21,8 @@ from manyi.orders.lifecycle import PAUSED, TERMINAL
 from manyi.orders.models import WorkOrder
 from manyi.sla.deadlines import carry_past_pause, finished_pauses, plan, replay
 from manyi.sla.models import SlaClock, SlaPolicy, SlaTarget
-from manyi.sla.policies import OrderLike, PolicyData, TargetData, calendar_for, choose_policy
-from manyi.sla.rules import clock_met
+from manyi.sla.policies import OrderLike, PolicyData, TargetData, calendar_for, choose_policy, policy_data
+from manyi.sla.rules import STARTS_WHEN_HANDED_ON, clock_met, clock_starts, settle
 
 RECOMPUTED = "sla_recomputed"  # the history action of a due instant a recompute moved
 
@@ -61,18 +61,26 @@ def _plan_clock(
         "pauses": [],
         "breached": False,
         "escalation_level": 0,
+        "settled_at": None,
+        "settled_on_time": None,
+        "credited_team_id": None,
     }
 
 
 def plan_clocks(session: Session, *, order: OrderLike, at: datetime) -> list[dict[str, Any]]:
-    """Rows of one clock per target of the policy that matches the order (which may not exist yet);
-    sets the order's policy and provisional flag."""
+    """Rows of one clock per target of the policy that matches the order (which may not exist yet),
+    but for the targets that start later (rules.STARTS_WHEN_HANDED_ON); sets the order's policy and
+    provisional flag."""
     policy = choose_policy(session, order=order)
     if policy is None:
         order.sla_policy_id, order.sla_provisional = None, False
         return []
     cal = get_calendar(session, name=calendar_for(session, order=order, policy=policy))
-    clocks = [_plan_clock(policy=policy, target=t, cal=cal, at=at) for t in policy.targets]
+    clocks = [
+        _plan_clock(policy=policy, target=t, cal=cal, at=at)
+        for t in policy.targets
+        if t.kind not in STARTS_WHEN_HANDED_ON
+    ]
     order.sla_policy_id = policy.id
     order.sla_provisional = any(c["provisional"] for c in clocks)
     return clocks
@@ -114,23 +122,78 @@ def _resume(cal: WorkingCalendar, clock: SlaClock, at: datetime) -> None:
 def on_order_changed(
     session: Session, *, order: WorkOrder, old_status: str, old_stage: str, at: datetime | None = None
 ) -> None:
-    """Move the order's clocks after a status or stage change: pause, resume, meet, stop, re-open."""
+    """Start the clocks this change starts, then move the order's clocks: pause, resume, meet, stop,
+    re-open."""
     at = ensure_aware(at or now(), field="at")
     clocks = order_clocks(session, order_id=order.id)
+    if _start_clocks(session, order=order, clocks=clocks, old_status=old_status, old_stage=old_stage, at=at):
+        clocks = order_clocks(session, order_id=order.id)
     for clock in clocks:
         cal = get_calendar(session, name=clock.calendar_name)
-        if move_clock(cal, clock, status=order.status, stage=order.stage, old_status=old_status, at=at):
+        if move_clock(
+            cal,
+            clock,
+            status=order.status,
+            stage=order.stage,
+            old_status=old_status,
+            at=at,
+            team_id=order.team_id,
+        ):
             record_event(session, order=order, action="sla_reopened", at=at, actor_id=None, note=clock.kind)
     refresh_order_flags(order, clocks)
     session.flush()
 
 
-def move_clock(
-    cal: WorkingCalendar, clock: SlaClock, *, status: str, stage: str, old_status: str, at: datetime
+def _start_clocks(
+    session: Session,
+    *,
+    order: WorkOrder,
+    clocks: list[SlaClock],
+    old_status: str,
+    old_stage: str,
+    at: datetime,
 ) -> bool:
-    """Move one clock (on its calendar) after its order went from old_status to (status, stage);
-    return True when it re-opened. Shared with the bulk writer (manyi.orders.bulk), so both apply
-    the same pause, resume, met and re-open rules."""
+    """Insert the clocks of the order's policy that this change starts (the installation task once
+    the back office hands the order on); return whether there were any. They run on the calendar
+    of the order's other clocks, chosen when it was accepted."""
+    policy = policy_data(session, policy_id=order.sla_policy_id) if order.sla_policy_id else None
+    if policy is None:
+        return False
+    have = {c.kind for c in clocks}
+    targets = [
+        t
+        for t in policy.targets
+        if t.kind not in have
+        and clock_starts(
+            t.kind, old_status=old_status, old_stage=old_stage, status=order.status, stage=order.stage
+        )
+    ]
+    if not targets:
+        return False
+    # (A policy with no clock from acceptance has no calendar on record: the order's as of now.)
+    name = clocks[0].calendar_name if clocks else calendar_for(session, order=order, policy=policy)
+    cal = get_calendar(session, name=name)
+    insert_clocks(
+        session,
+        order_id=order.id,
+        clocks=[_plan_clock(policy=policy, target=t, cal=cal, at=at) for t in targets],
+    )
+    return True
+
+
+def move_clock(
+    cal: WorkingCalendar,
+    clock: SlaClock,
+    *,
+    status: str,
+    stage: str,
+    old_status: str,
+    at: datetime,
+    team_id: int | None,
+) -> bool:
+    """Move one clock (on its calendar) after its order, now with team_id, went from old_status to
+    (status, stage); return True when it re-opened. Shared with the bulk writer (manyi.orders.bulk),
+    so both apply the same pause, resume, met, settle and re-open rules."""
     if (
         clock.state == "met"
         and clock.kind == "resolution"
@@ -149,11 +212,16 @@ def move_clock(
             _resume(cal, clock, at)
         clock.state, clock.met_at = "met", at
         clock.breached = clock.breached or at > clock.due_at
+        # Late: decided when the deadline passed (if the sweep has not recorded it already).
+        late = clock.breached
+        settle(clock, at=min(at, clock.due_at) if late else at, on_time=not late, team_id=team_id)
         _schedule(clock)
     elif status in TERMINAL:
+        _settle_if_overdue(clock, at, team_id)
         clock.state = "stopped"
         _schedule(clock)
     elif status in PAUSED and clock.state == "running":
+        _settle_if_overdue(clock, at, team_id)
         _pause(clock, at)
     elif status not in PAUSED and clock.state == "paused":
         _resume(cal, clock, at)
@@ -164,6 +232,13 @@ def order_flags(clocks: Iterable[SlaClock]) -> tuple[bool, bool]:
     """An order's summary of its clocks: (provisional, breached)."""
     clocks = list(clocks)
     return any(c.provisional for c in clocks if c.state != "stopped"), any(c.breached for c in clocks)
+
+
+def _settle_if_overdue(clock: SlaClock, at: datetime, team_id: int | None) -> None:
+    """A running clock stopped or paused after its deadline passed unseen (the sweep had not come
+    by) was late all the same: its outcome is recorded before the deadline can move or stop."""
+    if clock.state == "running" and clock.due_at <= at:
+        settle(clock, at=clock.due_at, on_time=False, team_id=team_id)
 
 
 def refresh_order_flags(order: WorkOrder, clocks: list[SlaClock]) -> None:
@@ -221,6 +296,9 @@ def _recompute(
         values["warn_at"] = times.warn_at
     if clock.breached and times.due_at > at:
         values["breached"], values["breached_at"] = False, None
+    if clock.settled_on_time is False and times.due_at > at:
+        # No longer late: the outcome is decided again when the clock is met or falls due.
+        values["settled_at"] = values["settled_on_time"] = values["credited_team_id"] = None
     changed = {name: value for name, value in values.items() if getattr(clock, name) != value}
     for name, value in changed.items():
         setattr(clock, name, value)

@@ -15,6 +15,7 @@ against that floor).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
@@ -26,6 +27,7 @@ from manyi.orders.models import OrderEvent, WorkOrder
 from manyi.outbox.models import OutboxMessage
 from manyi.sla.escalation import LadderState, Recipients, next_rung, step_detail, step_message
 from manyi.sla.models import SlaClock
+from manyi.sla.rules import settle
 
 _CLOCK = cast(Table, SlaClock.__table__)
 _ORDER = cast(Table, WorkOrder.__table__)
@@ -42,6 +44,9 @@ _STEP = (
         breached_at=bindparam("b_breached_at"),
         escalation_level=bindparam("b_level"),
         next_check_at=bindparam("b_next_check_at"),
+        settled_at=bindparam("b_settled_at"),
+        settled_on_time=bindparam("b_settled_on_time"),
+        credited_team_id=bindparam("b_credited_team_id"),
     )
 )
 
@@ -59,6 +64,9 @@ def sweep_due_clocks(session: Session, *, at: datetime, limit: int = 1000) -> in
             _CLOCK.c.breached_at,
             _CLOCK.c.escalation_level,
             _CLOCK.c.next_check_at,
+            _CLOCK.c.settled_at,
+            _CLOCK.c.settled_on_time,
+            _CLOCK.c.credited_team_id,
         )
         .where(_CLOCK.c.next_check_at <= at)
         .order_by(_CLOCK.c.next_check_at)
@@ -95,7 +103,15 @@ def sweep_due_clocks(session: Session, *, at: datetime, limit: int = 1000) -> in
             clock.warned_at, clock.breached, clock.breached_at, clock.escalation_level, clock.next_check_at
         )
         rung, after = next_rung(before, due=clock.due_at, now=at, delays=delays)
+        outcome = SimpleNamespace(
+            settled_at=clock.settled_at,
+            settled_on_time=clock.settled_on_time,
+            credited_team_id=clock.credited_team_id,
+        )
         if after.breached and not before.breached:
+            # Late: charged to the team holding the order when the sweep finds it so (the worker
+            # sweeps every few seconds, so in practice the team holding it at its deadline).
+            settle(outcome, at=clock.due_at, on_time=False, team_id=order.team_id)
             breached_orders.add(order.id)
         steps.append(
             {
@@ -105,6 +121,9 @@ def sweep_due_clocks(session: Session, *, at: datetime, limit: int = 1000) -> in
                 "b_breached_at": after.breached_at,
                 "b_level": after.level,
                 "b_next_check_at": after.next_check,
+                "b_settled_at": outcome.settled_at,
+                "b_settled_on_time": outcome.settled_on_time,
+                "b_credited_team_id": outcome.credited_team_id,
             }
         )
         events.append(

@@ -94,8 +94,8 @@ def test_a_tiaoxiu_working_day_moves_an_open_orders_deadline_and_removing_it_mov
             data={"day": "2026-11-21", "working": "1", "hours": "", "reason": "调休"},
         )
         assert added.status_code == 303, added.text
-        # the order's three clocks (first contact, appointment, resolution) all cross the Saturday
-        assert "已重算 3 个在途工单时限" in text_of(admin.get(added.headers["location"]).text)
+        # the fault's two clocks (first contact, resolution) both cross the Saturday
+        assert "已重算 2 个在途工单时限" in text_of(admin.get(added.headers["location"]).text)
         moved = _due(console, order_id)
         assert moved.date().isoformat() == "2026-11-21" and moved < before
         assert _overrides(console) == [("2026-11-21", True)]

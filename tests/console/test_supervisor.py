@@ -16,6 +16,7 @@ from manyi.core.settings import get_settings
 from manyi.orders import service, stats
 from manyi.orders.models import WorkOrder
 from manyi.org.models import User
+from manyi.sla.models import SlaClock
 from manyi.sla.tasks import sweep_due_clocks
 from tests.console.conftest import Browser, Console, text_of
 
@@ -124,9 +125,14 @@ def test_timeliness_table_and_chart_data_by_team(console: Console, frozen: None)
     console.session.commit()
     html = console.user("supervisor", regions=(HANGZHOU,)).get("/supervisor").text
     table = html.split('id="timeliness-table"')[1].split("</table>")[0]
-    assert "后台受理组" in table and "100.0%" in table  # inquiry: both clocks met on time
-    assert "西湖装维班" in table and "0.0%" in table  # the fault's first contact is late
-    assert '"teams": [' in html and '"target": 96' in html
+    assert "后台受理组" in table and "100.0%" in table and "1 / 1" in table  # the inquiry, once
+    # The fault's late first contact is a stage of its own, not part of the headline.
+    assert "西湖装维班" not in table
+    stages = html.split('id="stages-table"')[1].split("</table>")[0]
+    first_contact = stages.split('data-kind="first_contact"')[1].split("</tbody>")[0]
+    assert "首次联系" in first_contact and "西湖装维班" in first_contact and "0.0%" in first_contact
+    assert "后台受理组" in first_contact and "50.0%" in text_of(first_contact)  # 1 of 2 overall
+    assert '"teams": ["后台受理组"]' in html and '"target": 96' in html
 
 
 def test_escalations_for_me_only_and_in_my_regions(console: Console, frozen: None) -> None:
@@ -186,20 +192,21 @@ def test_no_banner_in_spring_unless_a_deadline_is_provisional(console: Console) 
 
 def test_browser_chart_and_timeliness_moving(console: Console, browser: Browser) -> None:
     """Chromium draws the Plotly chart from the embedded data; an order resolved on time moves the
-    back office's figure for today from 2 of 3 clocks on time to 4 of 5 once the kept figures expire."""
-    with time_machine.travel(MONDAY_10, tick=True) as traveller:
-        late = _order(console, "inquiry", "330106", datetime(2026, 10, 30, 16, 30, tzinfo=CST))  # 09:30 today
-        done = _order(console, "inquiry", "330106", MONDAY_10 - timedelta(minutes=20))
+    back office's figure for today from 1 of 2 orders on time to 2 of 3 once the kept figures expire."""
+    evening = MONDAY_10 + timedelta(hours=9)  # 19:00
+    with time_machine.travel(evening, tick=True) as traveller:
+        late = _order(console, "inquiry", "330106", datetime(2026, 10, 30, 16, 30, tzinfo=CST))  # 18:00 today
+        done = _order(console, "inquiry", "330106", evening - timedelta(minutes=20))
         service.transition_order(
             console.session, order_id=done.id, action="resolve", resolution_code="answered", at=now()
         )
-        waiting = _order(console, "inquiry", "330106", MONDAY_10 - timedelta(minutes=15))
+        waiting = _order(console, "inquiry", "330106", evening - timedelta(minutes=15))
         console.session.commit()
         staff = console.user("supervisor", regions=(HANGZHOU,))
         pg = browser.page_for(staff, lang="zh_CN")
         pg.goto("/supervisor")
         pg.locator("#timeliness-chart svg.main-svg").first.wait_for()
-        assert "66.7%" in pg.locator("#timeliness-table").inner_text()
+        assert "50.0%" in pg.locator("#timeliness-table").inner_text()
         # Not yet flagged by the sweep, but its first contact is already late and counted so.
         assert late.number not in pg.locator("#live").inner_text()
 
@@ -211,6 +218,106 @@ def test_browser_chart_and_timeliness_moving(console: Console, browser: Browser)
         pg.reload()
         pg.locator("#timeliness-chart svg.main-svg").first.wait_for()
         row = pg.locator("#timeliness-table tr", has_text="后台受理组").first
-        assert "80.0%" in row.inner_text() and "4 / 5" in row.inner_text()
-        assert "80%" in pg.locator("#timeliness-chart").inner_text()  # the bar's label in the SVG
+        assert "66.7%" in row.inner_text() and "2 / 3" in row.inner_text()
+        assert "66.7%" in pg.locator("#timeliness-chart").inner_text()  # the bar's label in the SVG
         browser.screenshot(pg, "supervisor")
+
+
+def test_team_timeliness_equals_the_figure_worked_out_by_hand(console: Console) -> None:
+    """Done-when of timeliness (工单处理及时率): orders of the West Lake crew over three weeks --
+    on time, late (met late, and still open past its deadline), one transferred away mid-way, one
+    transferred to it, one re-opened by an unhappy callback -- and the supervisor's figures for the
+    crew equal the count by hand below: each order once, on its resolution limit, for the team that
+    held it when it was resolved or fell due. The page is also looked at mid-way (summing the days
+    so far), so the re-opened order's first outcome is in a stored daily sum before it is resolved
+    again, and must still count once."""
+    session, op = console.session, console.operator
+    crew, office = op.field_team.id, op.back_office.id
+
+    def at(day: int, hour: int, minute: int = 0) -> datetime:
+        return datetime(2026, 11, day, hour, minute, tzinfo=CST)
+
+    def make(type_: str, when: datetime) -> WorkOrder:
+        return _order(console, type_, "330106", when)  # faults go to the crew, inquiries to the office
+
+    def act(o: WorkOrder, action: str, when: datetime) -> None:
+        service.transition_order(session, order_id=o.id, action=action, resolution_code="fixed", at=when)
+
+    # Resolution limits: faults 3 working days (close of business), inquiries 1 working day.
+    on_time = make("fault", at(9, 10))  # due Thu 12th 18:00
+    act(on_time, "contact", at(9, 10, 30))
+    act(on_time, "resolve", at(10, 11))
+    met_late = make("fault", at(10, 10))  # due Fri 13th 18:00
+    act(met_late, "contact", at(10, 11))
+    act(met_late, "resolve", at(16, 10))
+    open_late = make("fault", at(12, 10))  # due Tue 17th 18:00, still open
+    act(open_late, "contact", at(12, 10, 30))
+    away = make("fault", at(11, 10))  # the crew made contact, the back office resolved it
+    act(away, "contact", at(11, 10, 20))
+    service.transfer_order(session, order_id=away.id, team_id=office, at=at(11, 14))
+    act(away, "resolve", at(12, 10))
+    reopened = make("fault", at(16, 10))  # due Thu 19th 18:00
+    act(reopened, "contact", at(16, 10, 30))
+    act(reopened, "resolve", at(17, 10))
+    act(reopened, "callback_unsatisfied", at(17, 15))
+    on_time_2 = make("fault", at(16, 9, 30))
+    act(on_time_2, "contact", at(16, 10))
+    act(on_time_2, "resolve", at(18, 11))
+    towards = make("inquiry", at(17, 10))  # due Wed 18th 18:00; the crew answers it
+    service.transfer_order(session, order_id=towards.id, team_id=crew, at=at(17, 11))
+    session.commit()
+    hangzhou = console.user("supervisor", regions=(HANGZHOU,))
+    with time_machine.travel(at(18, 12), tick=False):
+        assert hangzhou.get("/supervisor").status_code == 200  # sums 1-17 November
+    act(towards, "resolve", at(18, 17))
+    today = make("fault", at(19, 10))
+    act(today, "contact", at(19, 10, 30))
+    act(reopened, "resolve", at(20, 15))  # again, and now after its (shifted) deadline
+    act(today, "resolve", at(20, 16))
+    session.commit()
+    assert session.get(SlaClock, _clock_id(session, reopened.id, "resolution")).breached  # type: ignore[union-attr]
+    session.rollback()  # the page's request sums the days: no transaction of ours in its way
+
+    # By hand: (order, team credited with its resolution, on time?), counted in November.
+    by_hand = [
+        (on_time, crew, True),  # resolved the 10th, due the 12th
+        (met_late, crew, False),  # due the 13th, resolved the 16th: late, on the 13th
+        (open_late, crew, False),  # due the 17th, still open: late
+        (away, office, True),  # resolved by the back office after the transfer
+        (reopened, crew, True),  # first resolved the 17th in time; its second run does not count again
+        (on_time_2, crew, True),
+        (towards, crew, True),  # transferred to the crew, answered in time
+        (today, crew, True),  # resolved today
+    ]
+    mine = [ok for _o, team, ok in by_hand if team == crew]
+    expected_month = f"{100 * sum(mine) / len(mine):.1f}%"  # 5 of 7: 71.4%
+    with time_machine.travel(at(20, 17), tick=False):
+        html = hangzhou.get("/supervisor").text
+    row = next(
+        r
+        for r in html.split('id="timeliness-table"')[1].split("</table>")[0].split("<tr")
+        if "西湖装维班" in r
+    )
+    cells = text_of(row)
+    assert expected_month == "71.4%"
+    assert f"{sum(mine)} / {len(mine)}" in cells and expected_month in cells
+    assert "1 / 1" in cells and "100.0%" in cells  # today: the one resolved today
+    office_row = next(
+        r
+        for r in html.split('id="timeliness-table"')[1].split("</table>")[0].split("<tr")
+        if "后台受理组" in r
+    )
+    assert "1 / 1" in text_of(office_row)  # the order transferred away
+    # The crew's first contacts, a stage apart: the one it made before transferring that order away
+    # counts for it, and so does the late one of the inquiry it took over before that deadline.
+    first_contact = html.split('data-kind="first_contact"')[1].split("</tbody>")[0]
+    crew_contacts = next(r for r in first_contact.split("<tr") if "西湖装维班" in r)
+    assert "7 / 8" in text_of(crew_contacts)
+
+
+def _clock_id(session: object, order_id: int, kind: str) -> int:
+    from sqlalchemy import select as _select
+
+    return session.scalar(  # type: ignore[attr-defined,no-any-return]
+        _select(SlaClock.id).where(SlaClock.order_id == order_id, SlaClock.kind == kind)
+    )

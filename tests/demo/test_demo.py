@@ -79,6 +79,44 @@ def test_demo_operator(engine: Engine) -> None:
         met = s.scalar(select(func.count()).select_from(SlaClock).where(SlaClock.state == "met")) or 0
         assert 0 < breached < met  # most on time, some breached
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) > 0
+        # Seed 004's install pipeline: the back office extracts, the crew's installation task starts
+        # then; faults book no appointment clock. Every decided clock names the team credited with it
+        # (demo orders stay with their team, so the order's).
+        kinds = dict(
+            s.execute(
+                select(SlaClock.kind, func.count())
+                .join(WorkOrder, WorkOrder.id == SlaClock.order_id)
+                .where(WorkOrder.type.in_(("install", "move")))
+                .group_by(SlaClock.kind)
+            ).all()
+        )
+        assert {"extraction", "appointment", "installation", "resolution"} <= set(kinds)
+        assert kinds["installation"] <= kinds["extraction"]  # from the hand-over: none before it
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(SlaClock)
+                .join(WorkOrder, WorkOrder.id == SlaClock.order_id)
+                .where(SlaClock.kind == "installation", SlaClock.started_at <= WorkOrder.created_at)
+            )
+            == 0
+        )
+        fault_kinds = s.scalars(
+            select(SlaClock.kind)
+            .join(WorkOrder, WorkOrder.id == SlaClock.order_id)
+            .where(WorkOrder.type == "fault")
+        ).all()
+        assert fault_kinds and "appointment" not in fault_kinds
+        credited = s.execute(
+            select(SlaClock.credited_team_id, WorkOrder.team_id)
+            .join(WorkOrder, WorkOrder.id == SlaClock.order_id)
+            .where(SlaClock.settled_at.is_not(None))
+        ).all()
+        assert credited and all(team == order_team for team, order_team in credited)
+        assert (
+            s.scalar(select(func.count()).select_from(SlaClock).where(SlaClock.settled_on_time.is_(False)))
+            > 0
+        )
         # The worker caught up with history: nothing is left due.
         from manyi.core.clock import now
 

@@ -428,6 +428,23 @@ def test_bulk_writes_what_the_services_write(
         "unsatisfied",
         "unreachable",
     }
+    # The install pipeline's clocks (seed 004): extraction from acceptance, the crew's installation
+    # task from the back office's hand-over, so it starts later than the order.
+    kinds = {c["kind"] for c in clocks}
+    assert {"extraction", "installation"} <= kinds
+    assert any(
+        c["kind"] == "installation" and c["started_at"] > s["order"]["created_at"]
+        for s in bulk
+        for c in s["clocks"]
+    )
+    # Outcomes recorded once with the team then holding the order: on time, late when met, late at
+    # a breach or when stopped past the deadline, and some credited to a team the order has left.
+    assert {c["settled_on_time"] for c in clocks} == {True, False, None}
+    assert any(c["settled_at"] and c["state"] == "stopped" for c in clocks)
+    assert any(c["settled_at"] and c["state"] == "running" for c in clocks)  # re-opened, or breached
+    assert any(
+        c["settled_at"] and c["credited_team_id"] != s["order"]["team_id"] for s in bulk for c in s["clocks"]
+    )
 
 
 def test_numbers_follow_the_sequence_and_the_local_date(session: Session, operator: Operator) -> None:

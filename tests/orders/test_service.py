@@ -50,10 +50,9 @@ def test_create_routes_owns_records_and_starts_clocks(session: Session, operator
     events = order_history(session, order_id=order.id)
     assert [e.action for e in events] == ["created"]
     c = clocks(session, order)
-    assert set(c) == {"first_contact", "appointment", "resolution"}
+    assert set(c) == {"first_contact", "resolution"}  # a fault has no appointment clock (seed 004)
     assert c["first_contact"].due_at == datetime(2026, 11, 23, 12, 0, tzinfo=CST)
     assert c["first_contact"].warn_at == datetime(2026, 11, 23, 11, 36, tzinfo=CST)  # 80% of 2 h
-    assert c["appointment"].due_at == MONDAY_10 + timedelta(hours=24)
     assert c["resolution"].due_at == datetime(2026, 11, 26, 18, 0, tzinfo=CST)
     assert fault(session, operator).number == "GD20261123000002"
 
@@ -99,7 +98,6 @@ def test_pause_resume_and_meeting_clocks(session: Session, operator: Operator) -
     )
     assert {k: v.state for k, v in clocks(session, order).items()} == {
         "first_contact": "met",
-        "appointment": "paused",
         "resolution": "paused",
     }
     service.transition_order(session, order_id=order.id, action="resume", at=MONDAY_10 + timedelta(hours=25))
@@ -109,6 +107,19 @@ def test_pause_resume_and_meeting_clocks(session: Session, operator: Operator) -
     assert c["resolution"].state == "running"
     assert c["resolution"].due_at == datetime(2026, 11, 27, 18, 0, tzinfo=CST)
     assert before_due == datetime(2026, 11, 26, 18, 0, tzinfo=CST)
+
+
+def test_pause_shifts_a_natural_hours_clock_by_the_time_paused(session: Session, operator: Operator) -> None:
+    order = fault(session, operator, type="install")
+    service.transition_order(
+        session, order_id=order.id, action="extract", at=MONDAY_10 + timedelta(minutes=30)
+    )
+    service.transition_order(
+        session, order_id=order.id, action="pause", reason="客户出差", at=MONDAY_10 + timedelta(hours=1)
+    )
+    service.transition_order(session, order_id=order.id, action="resume", at=MONDAY_10 + timedelta(hours=25))
+    service.transition_order(session, order_id=order.id, action="contact", at=MONDAY_10 + timedelta(hours=25))
+    c = clocks(session, order)
     assert c["appointment"].due_at == MONDAY_10 + timedelta(hours=48)  # natural hours: 24 h paused
     service.transition_order(
         session,
@@ -249,7 +260,7 @@ def test_a_changed_policy_recomputes_open_clocks(session: Session, operator: Ope
         select(SlaTarget).where(SlaTarget.policy_id == resolution.policy_id, SlaTarget.kind == "resolution")
     ).one()
     target.amount = 1
-    assert recompute_policy_clocks(session, policy_id=resolution.policy_id, at=MONDAY_10) == 3
+    assert recompute_policy_clocks(session, policy_id=resolution.policy_id, at=MONDAY_10) == 2
     assert clocks(session, order)["resolution"].due_at == datetime(2026, 11, 24, 18, 0, tzinfo=CST)
 
 
@@ -273,7 +284,7 @@ def test_provisional_clocks_are_recomputed_when_the_year_is_loaded(
     )  # weekday guess
     text = "holidays:\n  - {name: 元旦, start: 2027-01-01, end: 2027-01-03}\n"
     loaded = calendar_year_load_flow(session, year=2027, text=text, filename="2027.yaml")
-    assert loaded.recomputed.checked == 3
+    assert loaded.recomputed.checked == 2
     c = clocks(session, order)
     assert c["first_contact"].due_at == datetime(2027, 1, 4, 10, 0, tzinfo=CST)
     assert c["resolution"].due_at == datetime(2027, 1, 6, 18, 0, tzinfo=CST)  # Jan 4, 5, 6
@@ -320,7 +331,7 @@ def test_created_order_object_is_its_row(session: Session, operator: Operator) -
     stored = session.get(WorkOrder, order.id)
     assert stored is not None
     assert returned == {c.key: getattr(stored, c.key) for c in WorkOrder.__table__.columns}
-    assert len(order_clocks(session, order_id=order.id)) == 3
+    assert len(order_clocks(session, order_id=order.id)) == 2
     [event] = order_history(session, order_id=order.id)
     assert (event.action, event.actor_id, event.at) == ("created", operator.agent.id, MONDAY_10)
     assert {c["field"] for c in event.changes} == {"status", "stage", "team_id"}

@@ -25,12 +25,22 @@ DAY_START, DAY_END = datetime(2026, 11, 18, tzinfo=CST), datetime(2026, 11, 19, 
 def clock(
     due: datetime,
     *,
-    met: datetime | None = None,
-    state: str | None = None,
-    breached: bool = False,
-    team: int = 1,
+    settled: datetime | None = None,
+    on_time: bool | None = None,
+    state: str = "running",
+    team: int | None = 1,
+    order_team: int | None = 1,
+    kind: str = "resolution",
 ) -> ClockRow:
-    return ClockRow(team, "resolution", state or ("met" if met else "running"), due, met, breached)
+    return ClockRow(
+        kind, state, due, settled, on_time if settled else None, team if settled else None, order_team
+    )
+
+
+def met(due: datetime, at: datetime, **kw: object) -> ClockRow:
+    """A clock met at `at`, as the services record it: on time when met, else late at its deadline."""
+    late = at > due
+    return clock(due, settled=due if late else at, on_time=not late, state="met", **kw)  # type: ignore[arg-type]
 
 
 def today(*rows: ClockRow) -> Tally:
@@ -38,30 +48,36 @@ def today(*rows: ClockRow) -> Tally:
 
 
 def test_met_before_the_deadline_is_on_time() -> None:
-    t = today(clock(AT + timedelta(hours=2), met=AT - timedelta(hours=1)))
+    t = today(met(AT + timedelta(hours=2), AT - timedelta(hours=1)))
     assert (t.settled, t.on_time, t.rate) == (1, 1, 1.0)
 
 
 def test_met_exactly_at_the_deadline_is_on_time() -> None:
-    assert today(clock(AT - timedelta(hours=1), met=AT - timedelta(hours=1))).on_time == 1
+    assert today(met(AT - timedelta(hours=1), AT - timedelta(hours=1))).on_time == 1
 
 
 def test_met_after_the_deadline_is_late_and_counts_where_the_deadline_passed() -> None:
-    late = clock(AT - timedelta(hours=3), met=AT - timedelta(hours=1), breached=True)
-    assert kpis.settlement(late, at=AT) == (AT - timedelta(hours=3), False)
+    late = met(AT - timedelta(hours=3), AT - timedelta(hours=1))
+    assert kpis.settlement(late, at=AT) == (AT - timedelta(hours=3), False, 1)
     assert (today(late).settled, today(late).on_time) == (1, 0)
     # Due yesterday, met today: it was late yesterday; today's figure does not see it.
-    yesterday_due = clock(DAY_START - timedelta(hours=2), met=AT - timedelta(hours=1), breached=True)
-    assert today(yesterday_due).settled == 0
+    assert today(met(DAY_START - timedelta(hours=2), AT - timedelta(hours=1))).settled == 0
 
 
-def test_breached_flag_makes_a_met_clock_late_even_before_the_new_deadline() -> None:
-    """A resolution clock that breached, was re-opened and met again stays late."""
-    assert today(clock(AT + timedelta(hours=5), met=AT - timedelta(hours=1), breached=True)).on_time == 0
+def test_a_reopened_clock_counts_once_with_its_first_outcome() -> None:
+    """Resolved on time this morning, re-opened by an unhappy callback, now running past its new
+    deadline: it counts once, on time, where it was first resolved (not again as late)."""
+    reopened = clock(
+        AT - timedelta(minutes=5), settled=AT - timedelta(hours=4), on_time=True, state="running"
+    )
+    t = today(reopened)
+    assert (t.settled, t.on_time) == (1, 1)
 
 
 def test_running_past_its_deadline_is_late_even_before_the_sweep_flags_it() -> None:
-    t = today(clock(AT - timedelta(minutes=1)))
+    late = clock(AT - timedelta(minutes=1), order_team=5)
+    assert kpis.settlement(late, at=AT) == (AT - timedelta(minutes=1), False, 5)  # the team holding it
+    t = today(late)
     assert (t.settled, t.on_time) == (1, 0)
 
 
@@ -71,15 +87,37 @@ def test_running_and_not_yet_due_counts_nowhere() -> None:
     assert kpis.settlement(clock(DAY_END - timedelta(hours=1)), at=AT) is None
 
 
-def test_paused_before_breaching_counts_nowhere_paused_after_breaching_is_late() -> None:
+def test_paused_or_stopped_clocks_count_only_when_their_outcome_was_recorded() -> None:
     assert today(clock(AT - timedelta(hours=1), state="paused")).settled == 0
-    t = today(clock(AT - timedelta(hours=1), state="paused", breached=True))
-    assert (t.settled, t.on_time) == (1, 0)
+    assert today(clock(AT - timedelta(hours=1), state="stopped")).settled == 0  # cancelled in time
+    for state in ("paused", "stopped"):  # paused, or cancelled, after the deadline had passed
+        t = today(clock(AT - timedelta(hours=1), settled=AT - timedelta(hours=1), on_time=False, state=state))
+        assert (t.settled, t.on_time) == (1, 0)
 
 
-def test_stopped_clocks_count_only_when_they_had_breached() -> None:
-    assert today(clock(AT - timedelta(hours=1), state="stopped")).settled == 0
-    assert today(clock(AT - timedelta(hours=1), state="stopped", breached=True)).settled == 1
+def test_seed001_a_step_counts_for_the_team_credited_not_the_orders_current_team() -> None:
+    """Met by team 1, since transferred to team 2: the step is team 1's (每环节的责任单位)."""
+    done = met(AT + timedelta(hours=1), AT - timedelta(hours=1), team=1, order_team=2)
+    assert set(kpis.by_team(kpis.tally([done], start=DAY_START, end=DAY_END, at=AT))) == {1}
+
+
+def test_the_headline_is_each_orders_resolution_once_and_stages_are_rates_of_their_own() -> None:
+    """Two orders: their resolutions are the headline (1 of 2 on time); their first contact,
+    appointment and extraction clocks are separate rates, never pooled into it or its 96 %."""
+    rows = [
+        met(AT + timedelta(hours=1), AT - timedelta(hours=1)),  # order 1 resolved on time
+        clock(AT - timedelta(hours=2)),  # order 2's resolution: running past its deadline
+        met(AT - timedelta(hours=5), AT - timedelta(hours=6), kind="first_contact"),
+        met(AT - timedelta(hours=5), AT - timedelta(hours=6), kind="first_contact"),
+        met(AT - timedelta(hours=5), AT - timedelta(hours=4), kind="appointment"),
+        met(AT - timedelta(hours=5), AT - timedelta(hours=6), kind="extraction"),
+    ]
+    tallies = kpis.tally(rows, start=DAY_START, end=DAY_END, at=AT)
+    headline = kpis.total(tallies)
+    assert (headline.settled, headline.on_time, headline.rate) == (2, 1, 0.5)
+    assert kpis.by_team(tallies)[1].settled == 2
+    stages = {kind: (t.settled, t.on_time) for kind, t in kpis.stage_rates(tallies).items()}
+    assert stages == {"extraction": (1, 1), "first_contact": (2, 2), "appointment": (1, 0)}
 
 
 def test_periods_are_local_days_and_months_and_split_by_team() -> None:
@@ -91,16 +129,33 @@ def test_periods_are_local_days_and_months_and_split_by_team() -> None:
     # 00:30 in Shanghai is still the previous UTC day: the local day decides.
     assert kpis.periods(datetime(2026, 11, 30, 16, 30, tzinfo=UTC), "Asia/Shanghai")[1].start.month == 12
     rows = [
-        clock(AT - timedelta(hours=1), met=AT - timedelta(hours=2), team=1),  # today, on time
-        clock(AT - timedelta(days=5), met=AT - timedelta(days=6), team=1),  # this month, on time
-        clock(AT - timedelta(days=3), team=2),  # this month, late
-        clock(datetime(2026, 10, 30, tzinfo=CST), met=datetime(2026, 10, 29, tzinfo=CST), team=2),  # October
+        met(AT - timedelta(hours=1), AT - timedelta(hours=2), team=1),  # today, on time
+        met(AT - timedelta(days=5), AT - timedelta(days=6), team=1),  # this month, on time
+        clock(AT - timedelta(days=3), order_team=2),  # this month, late
+        met(datetime(2026, 10, 30, tzinfo=CST), datetime(2026, 10, 29, tzinfo=CST), team=2),  # October
     ]
     month = kpis.by_team(kpis.tally(rows, start=month_p.start, end=month_p.end, at=AT))
     assert (month[1].settled, month[1].on_time) == (2, 2)
     assert (month[2].settled, month[2].on_time, month[2].rate) == (1, 0, 0.0)
     assert kpis.total(kpis.tally(rows, start=today_p.start, end=today_p.end, at=AT)).settled == 1
     assert Tally().rate is None  # nothing due: no figure rather than a flattering 100 %
+
+
+def _raw(session: Session) -> list[ClockRow]:
+    return [
+        ClockRow(*row)
+        for row in session.execute(
+            select(
+                SlaClock.kind,
+                SlaClock.state,
+                SlaClock.due_at,
+                SlaClock.settled_at,
+                SlaClock.settled_on_time,
+                SlaClock.credited_team_id,
+                WorkOrder.team_id,
+            ).join(WorkOrder, WorkOrder.id == SlaClock.order_id)
+        )
+    ]
 
 
 @pytest.mark.parametrize("hours_after", [1, 30])
@@ -135,31 +190,41 @@ def test_the_query_agrees_with_the_rule(session: Session, operator: Operator, ho
         actor_id=boss.id,
         at=start + timedelta(minutes=10),
     )
+    # The install pipeline, a transfer after the first contact, a late cancel, an unhappy callback.
+    install = service.create_order(
+        session, type="install", description="x", channel="hotline", region_code="330106", at=start
+    )
+    service.transition_order(session, order_id=install.id, action="extract", at=start + timedelta(hours=3))
+    service.transition_order(
+        session, order_id=orders[2].id, action="contact", at=start + timedelta(minutes=20)
+    )
+    service.transfer_order(
+        session, order_id=orders[2].id, team_id=operator.field_team.id, at=start + timedelta(minutes=25)
+    )
+    service.transition_order(
+        session, order_id=orders[4].id, action="cancel", reason="客户撤销", at=start + timedelta(hours=4)
+    )
+    for action in ("callback_unsatisfied", "resolve"):
+        service.transition_order(
+            session,
+            order_id=orders[1].id,
+            action=action,
+            resolution_code="answered",
+            at=start + timedelta(hours=2 if action == "resolve" else 1, minutes=30),
+        )
     at = start + timedelta(hours=hours_after)
     sweep_due_clocks(session, at=at)
     session.flush()
-    raw = [
-        ClockRow(team, kind, state, due, met, breached)
-        for team, kind, state, due, met, breached in session.execute(
-            select(
-                WorkOrder.team_id,
-                SlaClock.kind,
-                SlaClock.state,
-                SlaClock.due_at,
-                SlaClock.met_at,
-                SlaClock.breached,
-            ).join(WorkOrder, WorkOrder.id == SlaClock.order_id)
-        )
-    ]
+    raw = _raw(session)
+    assert any(r.kind == "extraction" for r in raw) and any(r.kind == "installation" for r in raw)
+    assert any(r.credited_team_id not in (None, r.order_team_id) for r in raw)  # the transferred one
     for period in kpis.periods(at, "Asia/Shanghai"):
         expected = kpis.tally(raw, start=period.start, end=period.end, at=at)
         got = kpis.timeliness(session, start=period.start, end=period.end, at=at, regions=None)
         assert got == expected
     month = kpis.periods(at, "Asia/Shanghai")[1]
-    assert (
-        kpis.total(kpis.timeliness(session, start=month.start, end=month.end, at=at, regions=None)).settled
-        >= 2
-    )
+    tallies = kpis.timeliness(session, start=month.start, end=month.end, at=at, regions=None)
+    assert kpis.total(tallies).settled >= 1 and kpis.stage_rates(tallies)["first_contact"].settled >= 2
     # Region scope: Ningbo's complaints are not in Hangzhou's figure.
     hangzhou = kpis.timeliness(
         session, start=month.start, end=month.end, at=at, regions=frozenset({"330106"})
