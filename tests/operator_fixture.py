@@ -22,6 +22,7 @@ class Operator:
     back_office: Team
     customer: Customer
     broadband: Subscription
+    callback_seat: User  # 回访坐席: records callbacks (closed loop), in no team so never auto-assigned
 
 
 @pytest.fixture
@@ -54,7 +55,8 @@ def operator(session: Session) -> Operator:
         )
         for i, skills in enumerate((["broadband"], ["broadband", "iptv"], ["iptv"]), start=1)
     ]
-    session.add_all([agent, *techs])
+    callback_seat = User(username="callback1", display_name="回访一", roles=["callback_agent"])
+    session.add_all([agent, *techs, callback_seat])
     session.add(Category(code="NET", name="网络问题", path="NET"))
     customer = Customer(
         customer_no="C0001", name="张三", phone="13812345678", brand="gotone", region_code="330106"
@@ -72,4 +74,4 @@ def operator(session: Session) -> Operator:
     seed_calendars(session)
     seed_default_policies(session)
     session.flush()
-    return Operator(agent, techs, field_team, back_office, customer, broadband)
+    return Operator(agent, techs, field_team, back_office, customer, broadband, callback_seat)

@@ -20,6 +20,8 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from manyi.core.db import is_postgres
 from manyi.core.settings import get_settings
@@ -160,6 +162,27 @@ def sweep_due_clocks(session: Session, *, at: datetime, limit: int = 1000) -> in
         )
     session.execute(insert(_EVENT), events)
     session.execute(insert(_OUTBOX), messages)
-    # Clocks already loaded in this session are stale now: the next read must see the new columns.
-    session.expire_all()
+    _refresh_loaded(session, steps)
     return len(clocks)
+
+
+_STEP_COLUMNS = {
+    "warned_at": "b_warned_at",
+    "breached": "b_breached",
+    "breached_at": "b_breached_at",
+    "escalation_level": "b_level",
+    "next_check_at": "b_next_check_at",
+    "settled_at": "b_settled_at",
+    "settled_on_time": "b_settled_on_time",
+    "credited_team_id": "b_credited_team_id",
+}
+
+
+def _refresh_loaded(session: Session, steps: list[dict[str, Any]]) -> None:
+    """Clocks of these steps that the session already holds get the written values, as if the ORM
+    had written them (without reloading anything: a reload would open a transaction)."""
+    for step in steps:
+        loaded = session.identity_map.get(identity_key(SlaClock, step["b_id"]))
+        if loaded is not None:
+            for column, key in _STEP_COLUMNS.items():
+                set_committed_value(loaded, column, step[key])

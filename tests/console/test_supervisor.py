@@ -241,7 +241,10 @@ def test_team_timeliness_equals_the_figure_worked_out_by_hand(console: Console) 
         return _order(console, type_, "330106", when)  # faults go to the crew, inquiries to the office
 
     def act(o: WorkOrder, action: str, when: datetime) -> None:
-        service.transition_order(session, order_id=o.id, action=action, resolution_code="fixed", at=when)
+        seat = op.callback_seat.id if action.startswith("callback") else None
+        service.transition_order(
+            session, order_id=o.id, action=action, resolution_code="fixed", at=when, actor_id=seat
+        )
 
     # Resolution limits: faults 3 working days (close of business), inquiries 1 working day.
     on_time = make("fault", at(9, 10))  # due Thu 12th 18:00

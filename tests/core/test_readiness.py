@@ -96,9 +96,15 @@ def test_an_unreachable_database_is_one_line(monkeypatch: pytest.MonkeyPatch) ->
     assert "secret" not in line  # the password never shows
 
 
-def test_serve_on_a_port_in_use_says_so_and_names_another(empty_db: str) -> None:
+def test_serve_on_a_port_in_use_says_so_and_names_another(
+    empty_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import socket
 
+    from manyi.core.settings import reset_settings
+
+    monkeypatch.setenv("MANYI_SECRET_KEY", "k" * 48)  # no insecure-key warning before the one line
+    reset_settings()
     assert run(["db", "upgrade"])[0] == 0
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

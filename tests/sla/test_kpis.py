@@ -210,6 +210,7 @@ def test_the_query_agrees_with_the_rule(session: Session, operator: Operator, ho
             order_id=orders[1].id,
             action=action,
             resolution_code="answered",
+            actor_id=operator.callback_seat.id if action.startswith("callback") else None,
             at=start + timedelta(hours=2 if action == "resolve" else 1, minutes=30),
         )
     at = start + timedelta(hours=hours_after)

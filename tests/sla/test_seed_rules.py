@@ -209,7 +209,13 @@ def test_seed001_each_step_is_credited_to_the_team_holding_the_order_then(
     act(session, fault, "contact", MONDAY_10 + timedelta(minutes=30))
     service.transfer_order(session, order_id=fault.id, team_id=office, at=MONDAY_10 + timedelta(hours=1))
     act(session, fault, "resolve", MONDAY_10 + timedelta(hours=2), resolution_code="explained")
-    act(session, fault, "callback_unsatisfied", MONDAY_10 + timedelta(hours=3))
+    act(
+        session,
+        fault,
+        "callback_unsatisfied",
+        MONDAY_10 + timedelta(hours=3),
+        actor_id=operator.callback_seat.id,
+    )
     service.transfer_order(session, order_id=fault.id, team_id=crew, at=MONDAY_10 + timedelta(hours=3))
     act(session, fault, "resolve", MONDAY_10 + timedelta(hours=4), resolution_code="fixed")
     c = clocks(session, fault)
@@ -245,7 +251,13 @@ def test_an_unhappy_callback_keeps_the_resolution_outcome_first_settled(
     again, but its timeliness outcome stays the first one (the order counts once)."""
     inquiry = order(session, operator, "inquiry")
     act(session, inquiry, "resolve", MONDAY_10 + timedelta(hours=1), resolution_code="answered")
-    act(session, inquiry, "callback_unsatisfied", MONDAY_10 + timedelta(hours=2))
+    act(
+        session,
+        inquiry,
+        "callback_unsatisfied",
+        MONDAY_10 + timedelta(hours=2),
+        actor_id=operator.callback_seat.id,
+    )
     resolution = clocks(session, inquiry)["resolution"]
     assert resolution.state == "running" and resolution.settled_at == MONDAY_10 + timedelta(hours=1)
     sweep_due_clocks(session, at=resolution.due_at + timedelta(minutes=1))
