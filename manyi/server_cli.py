@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import typer
 
@@ -29,6 +32,11 @@ def register(app: typer.Typer) -> None:
 
         settings = get_settings()
         host, port = host or settings.host, port or settings.port
+        # Several processes: /metrics adds their HTTP series up from files in a shared directory
+        # (prometheus_client's multiprocess mode), fresh for this run (manyi.ops.metrics).
+        metrics_dir = None
+        if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="manyi-metrics-")
         worker = subprocess.Popen([sys.executable, "-m", "manyi.cli", "worker"]) if with_worker else None
         console.print(
             f"Manyi is running. Console 控制台: http://{host}:{port}/login  ·  "
@@ -43,3 +51,5 @@ def register(app: typer.Typer) -> None:
             if worker:
                 worker.terminate()
                 worker.wait(timeout=30)
+            if metrics_dir:
+                shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -3,8 +3,12 @@ the background work's gauges with the values the database holds, and who may rea
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -185,3 +189,47 @@ def test_metrics_still_answer_when_the_database_is_down(token: dict[str, str]) -
         core_db.set_engine(None)
     assert value(samples, "manyi_database_up") == 0
     assert ("manyi_outbox_backlog", ()) not in samples
+
+
+SCRAPER = """
+import sys
+from fastapi.testclient import TestClient
+from manyi.app import create_app
+client = TestClient(create_app())
+for _ in range(int(sys.argv[1])):
+    client.get("/healthz")
+with open(sys.argv[2], "w", encoding="utf-8") as out:
+    out.write(client.get("/metrics", headers={"Authorization": "Bearer %s"}).text)
+""" % TOKEN
+
+
+def test_several_processes_add_their_http_series_up(tmp_path: Path) -> None:
+    # `manyi serve --workers N` runs N processes; whichever answers the scrape reports them all.
+    env = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+        "MANYI_METRICS_TOKEN": TOKEN,
+        "MANYI_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}",
+    }
+    (tmp_path / "metrics").mkdir()
+
+    def healthz_total(calls: int) -> float:
+        scraped = tmp_path / "scraped.txt"
+        out = subprocess.run(
+            [sys.executable, "-c", SCRAPER, str(calls), str(scraped)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert out.returncode == 0, out.stderr[-2000:]
+        families = text_string_to_metric_families(scraped.read_text(encoding="utf-8"))
+        return sum(
+            s.value
+            for f in families
+            for s in f.samples
+            if s.name == "manyi_http_requests_total" and s.labels.get("route") == "/healthz"
+        )
+
+    assert healthz_total(2) == 2
+    assert healthz_total(3) == 5  # the first process's two, from its file, and this one's three
