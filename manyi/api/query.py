@@ -18,7 +18,7 @@ from fastapi import Request
 from sqlalchemy import ColumnElement, Select, and_, or_
 
 from manyi.api.errors import ApiError, BadUrl
-from manyi.core.limits import INT64_MAX, QUERY_VALUE_MAX, is_whole_number, whole_number
+from manyi.core.limits import QUERY_VALUE_MAX, is_whole_number, whole_number
 
 RESERVED = frozenset({"fields", "offset", "limit", "sort"})
 OPERATORS = ("gt", "gte", "lt", "lte", "eq")
@@ -57,11 +57,6 @@ def _int(params: Mapping[str, str], name: str, default: int, low: int, high: int
 def parse_int(value: str, name: str) -> int:
     """A filter value for an integer attribute (ids, levels, priorities): within 64 bits."""
     return whole_number(value, name)
-
-
-def parse_id(value: str, name: str) -> int:
-    """A filter value for a row id: a positive 64-bit integer."""
-    return whole_number(value, name, low=1, high=INT64_MAX)
 
 
 def clean_url(request: Request) -> None:
