@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -81,7 +81,7 @@ def test_a_chunked_body_is_counted_as_it_streams(api: Api) -> None:
     assert api.client.get(TICKETS, headers=api.headers()).headers["x-total-count"] == "0"
 
 
-def _raw_request(base_url: str, head: str, body_parts: list[bytes] = ()) -> tuple[str, float]:  # type: ignore[assignment]
+def _raw_request(base_url: str, head: str, body_parts: Sequence[bytes] = ()) -> tuple[str, float]:
     """Send a request by hand and return the status line and how long the answer took."""
     host, port = urlsplit(base_url).hostname, urlsplit(base_url).port
     assert host and port
