@@ -1,12 +1,10 @@
-"""The HTTP application: the REST API (TMF Open APIs and the admin API), the staff console and a
-health check, on one FastAPI app."""
+"""The HTTP application: the REST API (TMF Open APIs and the admin API), the staff console, and the
+operations endpoints (/healthz, /readyz, /metrics), on one FastAPI app."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from sqlalchemy import select
-
-from manyi.core.db import session_factory
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import Response
 
 API_DESCRIPTION = """Manyi's REST API: the TM Forum Open APIs (TMF621 Trouble Ticket, TMF629 Customer, TMF688-style
 event hub) plus Manyi's own admin resources under `/api/v1/`. Authenticate with
@@ -17,23 +15,48 @@ event hub) plus Manyi's own admin resources under `/api/v1/`. Authenticate with
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="Manyi 满意", version="0.1.0", description=API_DESCRIPTION)
     from manyi.api import errors, openapi
+    from manyi.api.body_limit import BodySizeLimit
+    from manyi.api.query import clean_url
     from manyi.api.routers import ROUTERS
     from manyi.console import app as console
+    from manyi.console.order_files import UPLOAD_BODY_MAX, UPLOAD_PATH
+    from manyi.core.settings import get_settings
     from manyi.hub.wiring import install_hooks
+    from manyi.ops import health, metrics
+    from manyi.ops.headers import SecurityHeaders
 
+    # clean_url runs before every route's own dependencies: a NUL or an endless value in the URL
+    # is refused before any database work.
+    app = FastAPI(
+        title="Manyi 满意",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        dependencies=[Depends(clean_url)],
+    )
     install_hooks()
     errors.install(app)
     openapi.install(app)
+    app.include_router(health.router)
+    app.include_router(metrics.router)
     for router in ROUTERS:
         app.include_router(router)
     console.install(app)  # after the API's error handlers: console paths get HTML error pages
 
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        with session_factory()() as session:
-            session.execute(select(1))
-        return {"status": "ok"}
+    def too_large(request: Request, limit: int) -> Response:
+        if console.is_console(request):
+            return console.error_page(request, 413, console.TOO_LARGE_TEXT)
+        return errors.error_response(
+            413, "content_too_large", f"request body: at most {limit} bytes accepted"
+        )
 
+    # Outermost last: the size limit sees the body first, the metrics time everything.
+    app.add_middleware(
+        BodySizeLimit,
+        default=get_settings().max_body_bytes,
+        refuse=too_large,
+        larger=[("POST", UPLOAD_PATH, UPLOAD_BODY_MAX)],
+    )
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(metrics.HttpMetrics)
     return app

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 
 import typer
 
@@ -49,6 +52,11 @@ def register(app: typer.Typer) -> None:
                 f"port {port} on {host} is in use (by another program or Manyi): choose another, "
                 f"e.g. `manyi serve --port {port + 100}` or `PORT={port + 100} make demo`"
             )
+        # Several processes: /metrics adds their HTTP series up from files in a shared directory
+        # (prometheus_client's multiprocess mode), fresh for this run (manyi.ops.metrics).
+        metrics_dir = None
+        if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="manyi-metrics-")
         worker = subprocess.Popen([sys.executable, "-m", "manyi.cli", "worker"]) if with_worker else None
         console.print(
             f"Manyi is running. Console 控制台: http://{host}:{port}/login  ·  "
@@ -63,3 +71,5 @@ def register(app: typer.Typer) -> None:
             if worker:
                 worker.terminate()
                 worker.wait(timeout=30)
+            if metrics_dir:
+                shutil.rmtree(metrics_dir, ignore_errors=True)

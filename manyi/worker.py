@@ -15,6 +15,7 @@ from manyi.core.clock import now
 from manyi.core.db import unit_of_work
 from manyi.core.logging import get_logger
 from manyi.core.settings import get_settings
+from manyi.ops.heartbeat import Heartbeat
 from manyi.outbox.service import deliver_due
 from manyi.sla.tasks import sweep_due_clocks
 
@@ -60,8 +61,10 @@ class Worker:
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         log.info("worker_started", batch=self.batch)
+        heartbeat = Heartbeat()
         while not self.stopping:
             result = run_pass(batch=self.batch)
+            heartbeat.beat(force=once)
             if result.fired or result.delivered:
                 log.info("worker_pass", fired=result.fired, delivered=result.delivered)
             if once:

@@ -63,6 +63,10 @@ def test_user_add(cli: CliRunner) -> None:
             ["order", "create", "--type", "upgrade", "--description", "x", "--region", "330106"],
             "type: expected one of",
         ),
+        (  # the services' text maxima hold for the command line too (manyi.core.limits)
+            ["order", "create", "--type", "fault", "--description", "断" * 4001, "--region", "330106"],
+            "description: at most 4000 characters allowed, got 4001",
+        ),
     ],
 )
 def test_errors_are_one_line_and_change_nothing(cli: CliRunner, args: list[str], message: str) -> None:

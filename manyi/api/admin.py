@@ -19,6 +19,7 @@ from manyi.api.deps import Ctx
 from manyi.api.errors import ApiError
 from manyi.api.query import Attribute, apply, order_by, parse_list_query, select_fields
 from manyi.core.errors import NotFound, StaleVersion
+from manyi.core.limits import whole_number
 from manyi.core.logging import get_logger
 
 log = get_logger("manyi.admin")
@@ -125,9 +126,7 @@ def numeric_id(value: str, what: str) -> int:
 
 def int_param(value: str, name: str) -> int:
     """A whole-number filter value (within the id columns' range)."""
-    if not (value.isascii() and value.lstrip("-").isdigit() and len(value) <= 9):
-        raise ApiError(400, f"{name}: expected a whole number, got {value!r}", field=name)
-    return int(value)
+    return whole_number(value, name, low=-(10**9), high=10**9)
 
 
 def version_etag(version: int) -> str:

@@ -22,6 +22,9 @@ async def json_object(request: Request, *, media_types: tuple[str, ...]) -> dict
         body = json.loads(await request.body() or b"null")
     except ValueError as exc:
         raise ApiError(400, f"body: not valid JSON ({exc})") from None
+    except RecursionError:
+        # [[[[… 100,000 deep: the parser gives up at the interpreter's recursion limit.
+        raise ApiError(400, "body: JSON nested too deeply") from None
     if not isinstance(body, dict):
         raise ApiError(400, "body: expected a JSON object of the fields to change")
     return body

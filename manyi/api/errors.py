@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from manyi.core.errors import ManyiError
+from manyi.core.logging import get_logger
+
+log = get_logger(__name__)
 
 REASONS = {
     400: "Bad Request",
@@ -21,11 +27,28 @@ REASONS = {
     405: "Method Not Allowed",
     409: "Conflict",
     412: "Precondition Failed",
+    413: "Content Too Large",
     415: "Unsupported Media Type",
     422: "Unprocessable Entity",
     429: "Too Many Requests",
     500: "Internal Server Error",
+    503: "Service Unavailable",
 }
+
+# The database refused, dropped or did not answer a connection or a statement in time (connect,
+# statement and pool timeouts: manyi.core.settings). Raised wrapped by SQLAlchemy, or bare by the
+# hot paths that use the driver directly (manyi.core.fastsql).
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.TimeoutError,
+    psycopg.OperationalError,
+    sqlite3.OperationalError,
+)
+# The database refused a value the schema allows (a NUL character in text on PostgreSQL, a number
+# beyond a column's range): the caller's input, not a server fault.
+UNSTORABLE: tuple[type[Exception], ...] = (DataError, psycopg.DataError, sqlite3.DataError)
+UNAVAILABLE_MESSAGE = "the database is not available at the moment; try again shortly"
+RETRY_AFTER_SECONDS = 5
 
 
 class ApiError(ManyiError):
@@ -37,6 +60,13 @@ class ApiError(ManyiError):
         self.code = REASONS.get(status, "error").lower().replace(" ", "_")
 
 
+class BadUrl(ApiError):
+    """A path or query parameter no resource could match (a NUL character, an endless value)."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(400, message, field=field)
+
+
 def error_body(status: int, code: str, message: str) -> dict[str, Any]:
     return {"code": code, "reason": REASONS.get(status, "Error"), "message": message, "status": str(status)}
 
@@ -45,6 +75,31 @@ def error_response(
     status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> JSONResponse:
     return JSONResponse(error_body(status, code, message), status_code=status, headers=headers)
+
+
+def unstorable_message(exc: Exception) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    detail = (str(orig).splitlines() or ["value not storable"])[0]
+    return f"a value cannot be stored: {detail}"
+
+
+def log_unavailable(request: Request, exc: Exception) -> None:
+    log.warning(
+        "database unavailable", path=request.url.path, error=(str(exc).splitlines() or [repr(exc)])[0][:300]
+    )
+
+
+def log_unexpected(request: Request, exc: Exception) -> None:
+    log.error("unhandled error", path=request.url.path, error=repr(exc)[:500], exc_info=exc)
+
+
+def http_message(exc: StarletteHTTPException) -> str:
+    """The message of a framework refusal, naming the body when FastAPI could not parse it."""
+    if isinstance(exc.__cause__, RecursionError):  # [[[[… deeper than the parser's recursion limit
+        return "body: JSON nested too deeply"
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        return f"body: could not be read ({type(exc.__cause__).__name__})"
+    return str(exc.detail)
 
 
 def _location(loc: tuple[Any, ...]) -> str:
@@ -63,6 +118,9 @@ def install(app: FastAPI) -> None:
             headers["WWW-Authenticate"] = "Bearer"
         return error_response(exc.status, exc.code, exc.message, headers or None)
 
+    # Its own registration, so the console can show its own text for it (manyi.console.app).
+    app.add_exception_handler(BadUrl, domain_error)  # type: ignore[arg-type]
+
     @app.exception_handler(StaleDataError)
     async def stale(_request: Request, _exc: StaleDataError) -> JSONResponse:
         # Two writers read the same version; the database let only the first UPDATE match it.
@@ -77,12 +135,27 @@ def install(app: FastAPI) -> None:
             409, "conflict", "the resource already exists (a concurrent request made it first)"
         )
 
-    @app.exception_handler(DataError)
-    async def unstorable(_request: Request, exc: DataError) -> JSONResponse:
-        # The database refused a value the schema allows: a NUL character in text (PostgreSQL), a
-        # number beyond the column's range. The caller's input, not a server fault.
-        detail = str(exc.orig).splitlines()[0] if exc.orig else "value not storable"
-        return error_response(400, "bad_request", f"a value cannot be stored: {detail}")
+    async def unstorable(_request: Request, exc: Exception) -> JSONResponse:
+        return error_response(400, "bad_request", unstorable_message(exc))
+
+    async def unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log_unavailable(request, exc)
+        return error_response(
+            503, "service_unavailable", UNAVAILABLE_MESSAGE, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        )
+
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The last resort: a fault of ours still answers in the API's error shape, and is logged.
+        log_unexpected(request, exc)
+        return error_response(
+            500, "internal_server_error", "an unexpected error occurred; it has been logged"
+        )
+
+    for error_class in UNSTORABLE:
+        app.add_exception_handler(error_class, unstorable)
+    for error_class in UNAVAILABLE:
+        app.add_exception_handler(error_class, unavailable)
+    app.add_exception_handler(Exception, unexpected)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -93,4 +166,4 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = REASONS.get(exc.status_code, "error").lower().replace(" ", "_")
-        return error_response(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
+        return error_response(exc.status_code, code, http_message(exc), getattr(exc, "headers", None))

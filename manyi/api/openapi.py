@@ -22,7 +22,7 @@ ERROR_SCHEMA = {
         "status": {"type": "string"},
     },
 }
-PUBLIC_PATHS = {"/api/v1/auth/token", "/healthz", "/"}
+PUBLIC_PATHS = {"/api/v1/auth/token", "/healthz", "/readyz", "/metrics", "/"}
 
 
 def _error(status: int, description: str | None = None) -> dict[str, Any]:
@@ -54,6 +54,11 @@ def install(app: FastAPI) -> None:
                     responses.setdefault("422", _error(422, "Invalid value / 数据不合法"))
                 if operation.get("requestBody"):
                     responses.setdefault("415", _error(415, "Unsupported Content-Type / 不支持的内容类型"))
+                    responses.setdefault("413", _error(413, "Request body too large / 请求内容过大"))
+                if path != "/healthz":
+                    responses.setdefault(
+                        "503", _error(503, "Database unavailable or not migrated / 数据库暂时不可用")
+                    )
                 if path not in PUBLIC_PATHS:
                     responses.setdefault("401", _error(401, "Not authenticated / 未登录"))
                     responses.setdefault("403", _error(403, "Not allowed for your role / 角色无权限"))

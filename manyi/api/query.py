@@ -8,20 +8,27 @@ attribute it does not declare is refused with a 400 naming it, rather than silen
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from fastapi import Request
 from sqlalchemy import ColumnElement, Select, and_, or_
 
-from manyi.api.errors import ApiError
+from manyi.api.errors import ApiError, BadUrl
+from manyi.core.limits import QUERY_VALUE_MAX, is_whole_number, whole_number
 
 RESERVED = frozenset({"fields", "offset", "limit", "sort"})
 OPERATORS = ("gt", "gte", "lt", "lte", "eq")
 DEFAULT_LIMIT = 100
+# A page of at most 1,000 resources: with text fields bounded (manyi.core.limits) a page of tickets
+# stays within a few MB; beyond that a client pages with offset.
 MAX_LIMIT = 1000
+MAX_OFFSET = 10**9
 ALWAYS = ("id", "href", "@type")
+INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -44,13 +51,31 @@ def _int(params: Mapping[str, str], name: str, default: int, low: int, high: int
     raw = params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, f"{name}: expected a whole number, got {raw!r}", field=name) from None
-    if not low <= value <= high:
-        raise ApiError(400, f"{name}: expected {low} to {high}, got {value}", field=name)
-    return value
+    return whole_number(raw, name, low=low, high=high)
+
+
+def parse_int(value: str, name: str) -> int:
+    """A filter value for an integer attribute (ids, levels, priorities): within 64 bits."""
+    return whole_number(value, name)
+
+
+def clean_url(request: Request) -> None:
+    """Refuse, for every route, a URL no resource or filter could match: a NUL character in the path
+    or a query parameter (PostgreSQL refuses it in any text), a path id beyond 64 bits, or a query
+    value longer than any field (a search box, a comma-separated list of ids)."""
+    if "\x00" in request.url.path:
+        raise BadUrl("path: must not contain a NUL character", field="path")
+    for name, value in request.path_params.items():
+        # An integer id beyond 64 bits names no row, and SQLite cannot even bind it.
+        if isinstance(value, str) and INTEGER.fullmatch(value) and not is_whole_number(value):
+            raise BadUrl(f"{name}: expected an id within 64 bits, got {len(value)} characters", field=name)
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            raise BadUrl(f"{name}: must not contain a NUL character", field=name)
+        if len(value) > QUERY_VALUE_MAX:
+            raise BadUrl(
+                f"{name}: at most {QUERY_VALUE_MAX} characters allowed, got {len(value)}", field=name
+            )
 
 
 def parse_fields(raw: str | None) -> frozenset[str] | None:
@@ -65,7 +90,7 @@ def parse_list_query(params: Any) -> ListQuery:
     """Read TMF630 parameters from a query string (repeated attributes AND together)."""
     query = ListQuery(
         fields=parse_fields(params.get("fields")),
-        offset=_int(params, "offset", 0, 0, 10**9),
+        offset=_int(params, "offset", 0, 0, MAX_OFFSET),
         limit=_int(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
     )
     for part in (params.get("sort") or "").split(","):
@@ -87,6 +112,7 @@ def parse_list_query(params: Any) -> ListQuery:
 
 
 def parse_datetime(value: str, name: str) -> datetime:
+    """An ISO 8601 date-time with an offset, naming an instant from year 1 to 9999 in UTC."""
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -97,6 +123,14 @@ def parse_datetime(value: str, name: str) -> datetime:
         raise ApiError(
             400, f"{name}: expected a date-time with an offset (e.g. +08:00), got {value!r}", field=name
         )
+    try:
+        # 9999-12-31T23:59:59-14:00 is a valid string but no instant Python can hold in UTC, where
+        # every stored time is compared.
+        parsed.astimezone(UTC)
+    except OverflowError:
+        raise ApiError(
+            400, f"{name}: expected a date-time from year 1 to 9999 in UTC, got {value!r}", field=name
+        ) from None
     return parsed
 
 

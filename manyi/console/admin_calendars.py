@@ -18,7 +18,7 @@ from manyi.calendars.arithmetic import INDEX_FIRST_YEAR, INDEX_LAST_YEAR, Interv
 from manyi.calendars.models import Calendar, CalendarOverride
 from manyi.calendars.service import OverrideExists
 from manyi.console.admin_common import can_change, can_view, changed, errors_of
-from manyi.console.deps import Page, page
+from manyi.console.deps import Page, page, query_int
 from manyi.core.clock import now, zone
 from manyi.core.errors import ManyiError, NotFound
 from manyi.core.settings import get_settings
@@ -122,7 +122,7 @@ def show_calendar(
 ) -> Response:
     can_view(p)
     row = _calendar(p, name)
-    chosen = int(year) if year.isdigit() and INDEX_FIRST_YEAR <= int(year) <= INDEX_LAST_YEAR else this_year()
+    chosen = query_int(year, low=INDEX_FIRST_YEAR, high=INDEX_LAST_YEAR) or this_year()
     return _year_page(p, row, chosen)
 
 
@@ -264,7 +264,7 @@ def upload_schedule(
     row = _calendar(p, name)
     form = {"day": "", "working": "1", "hours": "", "reason": "", "replace": "", "upload_year": upload_year}
     shown = this_year()
-    if not upload_year.isdigit() or not INDEX_FIRST_YEAR <= int(upload_year) <= INDEX_LAST_YEAR:
+    if query_int(upload_year, low=INDEX_FIRST_YEAR, high=INDEX_LAST_YEAR) is None:
         error = p.gettext("Enter a year from %(first)s to %(last)s.") % {
             "first": INDEX_FIRST_YEAR,
             "last": INDEX_LAST_YEAR,

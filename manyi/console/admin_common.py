@@ -9,7 +9,9 @@ from typing import Any, TypeVar
 
 from fastapi.responses import Response
 
-from manyi.console.deps import Page
+from manyi.console.deps import Page, page_number, query_int
+
+__all__ = ["page_number"]  # the admin lists' page parameter, shared with every console list
 from manyi.core.errors import Conflict, ManyiError
 from manyi.core.logging import get_logger
 
@@ -107,15 +109,7 @@ def words(value: str) -> list[str]:
 def optional_int(p: Page, value: str, field: str, errors: dict[str, str]) -> int | None:
     if not value.strip():
         return None
-    try:
-        return int(value.strip())
-    except ValueError:
+    number = query_int(value, low=-(10**9), high=10**9)
+    if number is None:
         errors[field] = p.gettext("Enter a whole number.")
-        return None
-
-
-def page_number(value: str | None) -> int:
-    try:
-        return max(1, int(value or 1))
-    except ValueError:
-        return 1
+    return number

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from manyi.calendars.arithmetic import UNITS
 from manyi.calendars.models import Calendar
 from manyi.console.admin_common import can_change, can_view, changed, optional_int, submit, words
-from manyi.console.deps import Page, page
+from manyi.console.deps import Page, page, query_int
 from manyi.console.labels import label
 from manyi.customers.models import BRANDS, PRODUCTS
 from manyi.orders.lifecycle import ORDER_TYPES
@@ -176,7 +176,7 @@ def _values(p: Page, form: dict[str, Any], errors: dict[str, str]) -> dict[str, 
         raw = form[key]
         values: list[Any] = words(raw) if isinstance(raw, str) else list(raw)
         if key in ("vip_levels", "priorities"):
-            values = [int(v) for v in values if str(v).isdigit()]
+            values = [i for i in (query_int(str(v), low=0, high=100) for v in values) if i is not None]
         criteria[key] = values
     return {
         "name": form["name"],

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from manyi.calendars.models import Calendar
 from manyi.console.admin_common import PAGE_SIZE, can_change, can_view, changed, page_number, submit
-from manyi.console.deps import Page, page
+from manyi.console.deps import Page, page, query_int
 from manyi.console.regions import region_names
 from manyi.core.errors import NotFound
 from manyi.org import service
@@ -89,11 +89,11 @@ def _values(p: Page, form: dict[str, str], errors: dict[str, str]) -> dict[str, 
             lead_id = info.id
     if not form["name"].strip():
         errors["name"] = p.gettext("Enter a name.")
-    if not form["department_id"].isdigit():
+    if query_int(form["department_id"]) is None:
         errors["department_id"] = p.gettext("Choose a department.")
     return {
         "name": form["name"],
-        "department_id": int(form["department_id"]) if form["department_id"].isdigit() else None,
+        "department_id": query_int(form["department_id"]),
         "region_code": form["region_code"].strip() or None,
         "lead_user_id": lead_id,
         "calendar_name": form["calendar_name"] or None,

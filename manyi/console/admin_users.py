@@ -22,7 +22,7 @@ from manyi.console.admin_common import (
     submit,
     words,
 )
-from manyi.console.deps import Page, page
+from manyi.console.deps import Page, page, query_int
 from manyi.console.labels import label
 from manyi.console.regions import region_names
 from manyi.core.errors import NotFound
@@ -109,8 +109,9 @@ def list_users(
     if role in ROLES:
         # roles is a JSON list: match the quoted name in its text (same on SQLite and PostgreSQL)
         query = query.where(cast(User.roles, String).like(f'%"{role}"%'))
-    if team.isdigit():
-        query = query.where(User.team_id == int(team))
+    team_id = query_int(team)
+    if team_id is not None:
+        query = query.where(User.team_id == team_id)
     rows = list(p.session.scalars(query.offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
     return p.render(
         "admin/users.html",
@@ -192,7 +193,7 @@ def create_user(
             display_name=display_name or None,
             roles=roles,
             regions=codes,
-            team_id=int(team_id) if team_id.isdigit() else None,
+            team_id=query_int(team_id),
             skills=words(skills),
             password=password,
             actor=reach,
@@ -285,7 +286,7 @@ def update_user(
         "display_name": display_name,
         "roles": roles,
         "regions": codes,
-        "team_id": int(team_id) if team_id.isdigit() else None,
+        "team_id": query_int(team_id),
         "skills": words(skills),
         "active": bool(active),
     }

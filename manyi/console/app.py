@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from manyi.api.errors import UNAVAILABLE, UNSTORABLE, BadUrl, log_unavailable, log_unexpected
 from manyi.console import i18n
 from manyi.console import session as console_session
 from manyi.console.auth_pages import router as auth_router
@@ -23,7 +24,19 @@ from manyi.core.errors import ManyiError
 
 STATIC_DIR = Path(__file__).parent / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-API_PREFIXES = ("/tmf-api/", "/api/", "/openapi.json", "/docs", "/redoc", "/healthz")
+API_PREFIXES = ("/tmf-api/", "/api/", "/openapi.json", "/docs", "/redoc", "/healthz", "/readyz", "/metrics")
+
+
+def _(message: str) -> str:
+    """Mark a message for the catalog: error.html shows it in the request's language."""
+    return message
+
+
+TOO_LARGE_TEXT = _("What was sent is too large. Shorten the text or send a smaller file.")
+BAD_URL_TEXT = _("The address contains characters or values that are not allowed.")
+UNSTORABLE_TEXT = _("A value could not be stored; check what you entered and try again.")
+UNAVAILABLE_TEXT = _("The database is not available at the moment; try again in a few seconds.")
+UNEXPECTED_TEXT = _("An unexpected error occurred; it has been logged.")
 
 # Page routers, registered explicitly; each page module owns its routes, templates and catalog.
 PAGE_ROUTERS: list[APIRouter] = [auth_router]
@@ -58,7 +71,14 @@ def _wrap(app: FastAPI, exc_class: Any, message_of: Any, status_of: Any) -> None
 
     async def handler(request: Request, exc: Any) -> Response:
         if is_console(request) or original is None:
-            return error_page(request, status_of(exc), message_of(exc))
+            status = status_of(exc)
+            response = error_page(request, status, message_of(exc))
+            if status == 503:
+                log_unavailable(request, exc)
+                response.headers["Retry-After"] = "5"
+            elif status >= 500:
+                log_unexpected(request, exc)
+            return response
         answer = original(request, exc)
         return await answer if inspect.isawaitable(answer) else answer
 
@@ -82,6 +102,7 @@ def install(app: FastAPI) -> None:
         return RedirectResponse(exc.next_url, status_code=303)
 
     _wrap(app, ManyiError, lambda e: e.message, lambda e: e.status)
+    _wrap(app, BadUrl, lambda e: BAD_URL_TEXT, lambda e: 400)
     _wrap(app, StarletteHTTPException, lambda e: str(e.detail), lambda e: e.status_code)
     _wrap(
         app,
@@ -91,5 +112,10 @@ def install(app: FastAPI) -> None:
         ),
         lambda e: 422,
     )
+    for error_class in UNSTORABLE:
+        _wrap(app, error_class, lambda e: UNSTORABLE_TEXT, lambda e: 400)
+    for error_class in UNAVAILABLE:
+        _wrap(app, error_class, lambda e: UNAVAILABLE_TEXT, lambda e: 503)
+    _wrap(app, Exception, lambda e: UNEXPECTED_TEXT, lambda e: 500)
     for router in [*PAGE_ROUTERS, *PAGES]:
         app.include_router(router)

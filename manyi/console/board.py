@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from manyi.console.board_view import BoardQuery, clock_view, parse_board_query
-from manyi.console.deps import Page, page
+from manyi.console.deps import Page, page, query_int
 from manyi.core.clock import now
 from manyi.core.errors import ManyiError, PermissionDenied
 from manyi.orders import board_queries as bq
@@ -152,11 +152,11 @@ def assign(
     query = parse_board_query(
         p.session, team=team, region=region, type=type, section=section, page=page_number
     )
-    ids = [int(v) for v in order if v.isdigit()]
+    ids = [i for i in (query_int(v) for v in order) if i is not None]
     try:
         if query.where.team_id is None:
             raise ManyiError("team: choose a team first", field="assignee")
-        assignee_id = int(assignee) if assignee.isdigit() else 0
+        assignee_id = query_int(assignee) or 0
         done = bq.bulk_assign_flow(
             p.session,
             order_ids=ids,

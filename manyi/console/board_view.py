@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
+from manyi.console.deps import page_number, query_int
 from manyi.orders.board_queries import SECTIONS, BoardFilter
 from manyi.orders.lifecycle import ORDER_TYPES
 from manyi.org.reference import region_index
@@ -78,13 +79,6 @@ class BoardQuery:
         return replace(self, section=section, page=1)
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
 def parse_board_query(
     session: Session,
     *,
@@ -97,6 +91,6 @@ def parse_board_query(
     """Read the filters leniently: an unknown value (a stale bookmark) is dropped, not an error."""
     region_code = region if region and region in region_index(session) else None
     order_type = type if type in ORDER_TYPES else None
-    where = BoardFilter(team_id=_int(team), region_code=region_code, order_type=order_type)
-    number = _int(page) or 1
-    return BoardQuery(where, section if section in SECTIONS else "", max(1, min(number, 10_000)))
+    where = BoardFilter(team_id=query_int(team), region_code=region_code, order_type=order_type)
+    number = min(page_number(page), 10_000)
+    return BoardQuery(where, section if section in SECTIONS else "", number)

@@ -20,6 +20,11 @@ from manyi.console.templating import render_template
 from manyi.core.clock import now
 from manyi.core.db import unit_of_work
 from manyi.core.errors import ManyiError, NotFound, PermissionDenied
+from manyi.core.limits import INT64_MAX, TextTooLong, is_whole_number
+
+# The furthest page a console list goes to: far beyond any real list, and page x size stays a
+# number every database can bind.
+MAX_PAGE = 100_000
 
 
 class LoginRequired(Exception):
@@ -49,6 +54,12 @@ class Page:
     def gettext(self, message: str) -> str:
         """A message in this request's language (context variables do not cross FastAPI's threads)."""
         return i18n.translations(self.locale).gettext(message)
+
+    def too_long(self, error: Exception) -> str | None:
+        """The sentence for a text longer than its field allows, in this request's language."""
+        if isinstance(error, TextTooLong):
+            return self.gettext("Too long: at most %(n)s characters.") % {"n": error.max_chars}
+        return None
 
     def can(self, permission: str) -> bool:
         return self.principal.can(permission)
@@ -154,6 +165,20 @@ def page(request: Request, _csrf: None = Depends(csrf_checked)) -> Iterator[Page
 def _next(request: Request) -> str:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return "/login?next=" + quote(target if request.method == "GET" else request.url.path)
+
+
+def query_int(raw: str | None, *, low: int = 1, high: int = INT64_MAX) -> int | None:
+    """A whole number from a query string or form, or None when it is none: console filters are
+    lenient, so a stale or hand-edited link shows the unfiltered page instead of an error. ASCII
+    digits within 64 bits only ('²' is a digit to str.isdigit(), not to int())."""
+    if raw is None or not is_whole_number(raw, low=low, high=high):
+        return None
+    return int(raw.strip())
+
+
+def page_number(raw: str | None) -> int:
+    """A list's page number from the query string: 1 when absent or not a number, at most MAX_PAGE."""
+    return min(query_int(raw) or 1, MAX_PAGE)
 
 
 async def public_locale(request: Request) -> AsyncIterator[str]:

@@ -71,6 +71,8 @@ def jobs(p: Annotated[Page, Depends(page)], page: int = 1) -> Response:
 
 def _explain(p: Page, order: WorkOrder, error: ManyiError) -> str:
     """A refused tap, in the user's language where the page knows the sentence."""
+    if too_long := p.too_long(error):
+        return too_long
     if isinstance(error, IllegalTransition):
         return p.gettext("Not possible now: the job is at stage “%(stage)s”.") % {
             "stage": p.gettext(LABELS["stage"].get(order.stage, order.stage))

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 from sqlalchemy.orm.exc import StaleDataError
 
-from manyi.console.deps import Page, page
+from manyi.console.deps import Page, page, query_int
 from manyi.console.labels import LABELS
 from manyi.console.order_view import ACTION_FIELDS, load_order, render_order
 from manyi.core.clock import zone
@@ -48,10 +48,10 @@ LOOP_MESSAGES: dict[type[ManyiError], str] = {
 
 
 def _version(raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise StaleVersion("the form did not say which version of the order it was made from") from None
+    version = query_int(raw)
+    if version is None:
+        raise StaleVersion("the form did not say which version of the order it was made from")
+    return version
 
 
 def _appointment(raw: str) -> datetime | None:
@@ -68,13 +68,16 @@ def _appointment(raw: str) -> datetime | None:
 
 
 def _team(raw: str) -> int:
-    if not raw.strip().isdigit():
+    team_id = query_int(raw)
+    if team_id is None:
         raise ValidationFailed("team: choose a team", field="team")
-    return int(raw)
+    return team_id
 
 
 def explain(p: Page, exc: Exception) -> str:
     """The sentence staff read for a refused action."""
+    if too_long := p.too_long(exc):
+        return too_long
     if isinstance(exc, (StaleVersion, StaleDataError)):
         return p.gettext(
             "Someone else changed this order while you were looking at it. The page now shows the "
@@ -193,12 +196,13 @@ def assign(
     try:
         if _version(version) != order.version:  # assign_order takes no version: check it here
             raise StaleVersion(f"work order {number} changed since version {version}")
-        if not assignee.strip().isdigit():
+        assignee_id = query_int(assignee)
+        if assignee_id is None:
             raise ValidationFailed("assignee: choose a member", field="assignee")
         # The service refuses anyone outside the order's team, as the form offers: a forged post
         # cannot hand it elsewhere.
         service.assign_order(
-            p.session, order_id=order.id, assignee_id=int(assignee), actor_id=p.principal.user_id
+            p.session, order_id=order.id, assignee_id=assignee_id, actor_id=p.principal.user_id
         )
         p.session.flush()
     except (ManyiError, StaleDataError) as exc:

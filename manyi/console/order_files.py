@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from urllib.parse import quote
 
@@ -14,6 +15,10 @@ from manyi.console.order_view import load_order
 from manyi.core.errors import ManyiError, NotFound, ValidationFailed
 from manyi.orders.attachments import MAX_ATTACHMENT_BYTES, add_attachment, read_attachment
 from manyi.orders.overview import attachment_of
+
+# The upload form's route and its body limit: the file plus the form around it (manyi.api.body_limit).
+UPLOAD_PATH = re.compile(r"/orders/[^/]+/attachments")
+UPLOAD_BODY_MAX = MAX_ATTACHMENT_BYTES + 64 * 1024
 
 router = APIRouter(include_in_schema=False)
 

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from manyi.console.deps import Page, page
+from manyi.console.deps import Page, page, query_int
 from manyi.console.order_actions import router as actions_router
 from manyi.console.order_files import router as files_router
 from manyi.console.order_loop import router as loop_router
@@ -37,15 +37,14 @@ def _filters(request: Request) -> OrderFilters:
         q=args.get("q", "").strip()[:64],
         status=status if status in lifecycle.STATUSES else None,
         type=type_ if type_ in lifecycle.ORDER_TYPES else None,
-        team_id=int(team) if team.isdigit() else None,
+        team_id=query_int(team),
         region_code=args.get("region") or None,
         breached=breached,
     )
 
 
 def _offset(request: Request) -> int:
-    raw = request.query_params.get("offset", "0")
-    return min(int(raw), 100_000) if raw.isdigit() else 0
+    return min(query_int(request.query_params.get("offset"), low=0) or 0, 100_000)
 
 
 def _query(filters: OrderFilters, offset: int) -> str:

@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from manyi.console import i18n
 from manyi.console.labels import label
+from manyi.core import limits
 from manyi.core.clock import zone
 from manyi.core.masking import mask_phone
 from manyi.core.settings import get_settings
@@ -55,6 +56,7 @@ def _environment() -> Environment:
     env.filters["duration"] = duration
     env.filters["phone"] = mask_phone
     env.globals["label"] = label
+    env.globals["limits"] = limits  # text maxima for maxlength attributes, the services' own
     return env
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import Response
 
-from manyi.console.deps import Page, page
+from manyi.console.deps import MAX_PAGE, Page, page
 from manyi.console.workbench_common import (
     common_context,
     customer_subscriptions,
@@ -54,8 +54,8 @@ def _queue_context(p: Page, queue: QueuePage) -> dict[str, Any]:
 def workbench(
     p: Annotated[Page, Depends(page)],
     q: str = "",
-    mine: Annotated[int, Query(ge=1)] = 1,
-    team: Annotated[int, Query(ge=1)] = 1,
+    mine: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    team: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
     require_workbench(p)
     scope = p.scope()

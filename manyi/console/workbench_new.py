@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
-from manyi.console.deps import Page, page
+from manyi.console.deps import Page, page, query_int
 from manyi.console.regions import region_names
 from manyi.console.workbench_common import (
     common_context,
@@ -62,10 +62,7 @@ def _messages(p: Page) -> dict[str, str]:
 def _customer(p: Page, customer_id: str | int | None) -> Customer:
     require_workbench(p)
     p.require("ticket:create")
-    try:
-        wanted = int(customer_id) if customer_id not in (None, "") else None
-    except (TypeError, ValueError):
-        wanted = None
+    wanted = query_int(str(customer_id)) if customer_id not in (None, "") else None
     if wanted is None:
         raise NotFound(p.gettext("Look up the caller first: a new order belongs to a customer."))
     return visible_customer(p, wanted)
@@ -85,9 +82,7 @@ def _check(p: Page, form: dict[str, str], subscription_ids: set[int], *, saving:
         errors["priority"] = messages["priority"]
     if form["severity"] not in SEVERITIES:
         errors["severity"] = messages["severity"]
-    if form["subscription"] and (
-        not form["subscription"].isdigit() or int(form["subscription"]) not in subscription_ids
-    ):
+    if form["subscription"] and (query_int(form["subscription"]) not in subscription_ids):
         errors["subscription"] = messages["subscription"]
     if not form["region"] or form["region"] not in region_index(p.session) or not p.in_scope(form["region"]):
         errors["region"] = messages["region"]
@@ -195,7 +190,9 @@ def new_order_submit(
         except ManyiError as error:
             p.session.rollback()
             field = _field_of(error)
-            return _render(p, chosen, form, errors={field: _messages(p)[field]}, status_code=422)
+            return _render(
+                p, chosen, form, errors={field: p.too_long(error) or _messages(p)[field]}, status_code=422
+            )
         return _render(p, chosen, form, preview=preview)
     try:
         order = create_order(
@@ -210,7 +207,9 @@ def new_order_submit(
     except ManyiError as error:
         p.session.rollback()
         field = _field_of(error)
-        return _render(p, chosen, form, errors={field: _messages(p)[field]}, status_code=422)
+        return _render(
+            p, chosen, form, errors={field: p.too_long(error) or _messages(p)[field]}, status_code=422
+        )
     return p.redirect(
         f"/orders/{order.number}",
         flash=p.gettext("Order %(number)s created.") % {"number": order.number},

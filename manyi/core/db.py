@@ -21,6 +21,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached,
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
+from manyi.core.limits import check_flushed_text
+
 T = TypeVar("T")
 
 NAMING = {
@@ -56,17 +58,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Both databases refuse the same text: NUL characters anywhere, more than a String(n) column holds.
+event.listen(Session, "before_flush", check_flushed_text)
+
 # JSONB on PostgreSQL (indexable), JSON text elsewhere.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+    def pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.close()
+
+    return pragmas
 
 
 def _sqlite_begin_immediate(conn: Any) -> None:
@@ -75,19 +83,38 @@ def _sqlite_begin_immediate(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Create an engine for url with the settings Manyi relies on."""
+def make_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    statement_timeout_seconds: float | None = None,
+    connect_timeout_seconds: int | None = None,
+    pool_timeout_seconds: float | None = None,
+) -> Engine:
+    """Create an engine for url with the settings Manyi relies on.
+
+    A database that refuses, drops or never answers a connection, or a statement that runs too
+    long, raises within the timeouts (default: manyi.core.settings), and the HTTP layer answers 503.
+    The statement timeout is opt-in (the process engine sets it; migrations and batch jobs that
+    build their own engine run unbounded)."""
+    from manyi.core.settings import get_settings
+
+    settings = get_settings()
+    connect_timeout = connect_timeout_seconds or settings.db_connect_timeout_seconds
+    pool_timeout = pool_timeout_seconds or settings.db_pool_timeout_seconds
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
         memory = url in ("sqlite://", "sqlite:///:memory:")
+        busy = settings.sqlite_busy_timeout_seconds
         engine = create_engine(
             url,
             echo=echo,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": busy},
             poolclass=StaticPool if memory else None,
+            **({} if memory else {"pool_timeout": pool_timeout}),
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(int(busy * 1000)))
 
         @event.listens_for(engine, "connect")
         def _no_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:
@@ -95,7 +122,18 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
+    connect_args: dict[str, Any] = {"connect_timeout": max(1, int(connect_timeout))}
+    if statement_timeout_seconds:
+        # Sent at connection start-up: no extra round trip per connection or statement.
+        connect_args["options"] = f"-c statement_timeout={int(statement_timeout_seconds * 1000)}"
+    engine = create_engine(
+        url,
+        echo=echo,
+        pool_size=10,
+        max_overflow=20,
+        pool_timeout=pool_timeout,
+        connect_args=connect_args,
+    )
     _ping_when_in_doubt(engine)
     return engine
 
@@ -157,7 +195,11 @@ def get_engine() -> Engine:
         from manyi.core.settings import get_settings
 
         settings = get_settings()
-        _engine = make_engine(settings.database_url, echo=settings.echo_sql)
+        _engine = make_engine(
+            settings.database_url,
+            echo=settings.echo_sql,
+            statement_timeout_seconds=settings.db_statement_timeout_seconds,
+        )
         _factory = sessionmaker(_engine, expire_on_commit=False)
     return _engine
 

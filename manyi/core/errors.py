@@ -15,6 +15,13 @@ class ManyiError(Exception):
         self.field = field
 
 
+class BadValue(ManyiError):
+    """A malformed value in the request itself: a query parameter, a path id, a number out of range."""
+
+    status = 400
+    code = "bad_request"
+
+
 class ValidationFailed(ManyiError):
     status = 422
     code = "invalid"

@@ -16,6 +16,7 @@ MODEL_MODULES = (
     "manyi.outbox.models",
     "manyi.auth.models",
     "manyi.hub.models",
+    "manyi.ops.models",
 )
 
 

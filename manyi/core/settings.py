@@ -62,6 +62,29 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
+    # --- limits (docs/operations.md) ---
+    # Largest request body in bytes (JSON, forms); attachment uploads have their own limit
+    # (manyi.orders.attachments.MAX_ATTACHMENT_BYTES). Larger bodies get 413 before they are read.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+    # --- database timeouts: a database that is down or stuck makes requests fail fast with 503 ---
+    # Seconds to establish a connection (PostgreSQL connect_timeout, covering a server that accepts
+    # TCP and then never answers).
+    db_connect_timeout_seconds: int = Field(default=5, ge=1)
+    # Seconds one SQL statement may run on PostgreSQL before the server cancels it (statement_timeout);
+    # 0 turns it off. Long batch jobs (imports, the demo) set it for their own engine.
+    db_statement_timeout_seconds: float = Field(default=30.0, ge=0)
+    # Seconds a request waits for a free pooled connection when all are in use.
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Seconds a SQLite writer waits for the write lock held by another (busy_timeout).
+    sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0)
+
+    # --- operations endpoints (docs/operations.md) ---
+    # Who may read /metrics: clients from these networks (comma-separated CIDRs), or anyone sending
+    # `Authorization: Bearer <metrics_token>` when a token is set. Default: this machine only.
+    metrics_allowed_networks: str = "127.0.0.1/32,::1/128"
+    metrics_token: str = ""
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

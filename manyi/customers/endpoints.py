@@ -11,7 +11,15 @@ from sqlalchemy import ColumnElement, false, func, select
 from manyi.api.body import MERGE_PATCH, json_object
 from manyi.api.deps import Ctx, ctx
 from manyi.api.errors import ApiError
-from manyi.api.query import Attribute, apply, order_by, parse_fields, parse_list_query, select_fields
+from manyi.api.query import (
+    Attribute,
+    apply,
+    order_by,
+    parse_fields,
+    parse_int,
+    parse_list_query,
+    select_fields,
+)
 from manyi.core.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from manyi.customers import service
 from manyi.customers.models import Customer
@@ -24,13 +32,6 @@ BODY_SCHEMA = {
     "description": "TMF629 Customer_Create / Customer_Update",
     "additionalProperties": True,
 }
-
-
-def _int(value: str, name: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise ApiError(400, f"{name}: expected a whole number, got {value!r}", field=name) from None
 
 
 def _one(c: Ctx, customer_id: str) -> Customer:
@@ -143,10 +144,10 @@ def list_customers(request: Request, c: Annotated[Ctx, Depends(ctx)]) -> JSONRes
         return Customer.region_code.in_(codes) if codes else false()
 
     attributes = {
-        "id": Attribute(Customer.id, parse=_int),
+        "id": Attribute(Customer.id, parse=parse_int),
         "name": Attribute(Customer.name),
         "brand": Attribute(Customer.brand),
-        "vipLevel": Attribute(Customer.vip_level, parse=_int, comparable=True),
+        "vipLevel": Attribute(Customer.vip_level, parse=parse_int, comparable=True),
         "listFlag": Attribute(Customer.list_flag),
         "engagedParty.id": Attribute(Customer.customer_no),
         "region.id": Attribute(Customer.region_code, custom=region),

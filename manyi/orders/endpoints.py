@@ -12,6 +12,7 @@ from manyi.api.body import MERGE_PATCH, json_object
 from manyi.api.deps import Ctx, ctx
 from manyi.api.query import parse_fields, parse_list_query, select_fields
 from manyi.core.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
+from manyi.core.limits import is_whole_number
 from manyi.customers.models import Customer, Subscription
 from manyi.orders import service
 from manyi.orders.filters import scoped
@@ -148,10 +149,9 @@ def _visible(c: Ctx, region_code: str | None) -> bool:
 
 
 def _int(value: str, field: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise ValidationFailed(f"{field}: expected a numeric id, got {value!r}", field=field) from None
+    if not is_whole_number(value, low=1):
+        raise ValidationFailed(f"{field}: expected a numeric id, got {value!r}", field=field)
+    return int(value)
 
 
 def _priority(value: str) -> int:

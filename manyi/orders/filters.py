@@ -7,26 +7,18 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, false, or_, select
 
 from manyi.api.deps import Ctx
-from manyi.api.query import Attribute, ListQuery, apply, order_by, parse_bool, parse_datetime
+from manyi.api.query import Attribute, ListQuery, apply, order_by, parse_bool, parse_datetime, parse_int
+from manyi.core.limits import is_whole_number
 from manyi.orders.models import Category, WorkOrder
 from manyi.org.models import User
 from manyi.org.reference import region_chain, region_index
-
-
-def _int(value: str, name: str) -> int:
-    from manyi.api.errors import ApiError
-
-    try:
-        return int(value)
-    except ValueError:
-        raise ApiError(400, f"{name}: expected a whole number, got {value!r}", field=name) from None
 
 
 def _party(op: str, values: tuple[Any, ...]) -> ColumnElement[bool]:
     """relatedParty.id: a customer id, or the user name of the owner or assignee."""
     clauses: list[ColumnElement[bool]] = []
     for value in values:
-        if value.isdigit():
+        if is_whole_number(value, low=1):
             clauses.append(WorkOrder.customer_id == int(value))
         user_ids = select(User.id).where(User.username == value).scalar_subquery()
         clauses.append(WorkOrder.owner_id == user_ids)
@@ -48,7 +40,7 @@ ATTRIBUTES: dict[str, Attribute] = {
     "status": Attribute(WorkOrder.status),
     "ticketType": Attribute(WorkOrder.type),
     "severity": Attribute(WorkOrder.severity),
-    "priority": Attribute(WorkOrder.priority, parse=_int, comparable=True),
+    "priority": Attribute(WorkOrder.priority, parse=parse_int, comparable=True),
     "name": Attribute(WorkOrder.title),
     "externalId": Attribute(WorkOrder.external_id),
     "channel.id": Attribute(WorkOrder.channel),
@@ -56,7 +48,7 @@ ATTRIBUTES: dict[str, Attribute] = {
     "lastUpdate": Attribute(WorkOrder.updated_at, parse=parse_datetime, comparable=True),
     "resolutionDate": Attribute(WorkOrder.resolved_at, parse=parse_datetime, comparable=True),
     "stage": Attribute(WorkOrder.stage),
-    "team.id": Attribute(WorkOrder.team_id, parse=_int),
+    "team.id": Attribute(WorkOrder.team_id, parse=parse_int),
     "slaBreached": Attribute(WorkOrder.sla_breached, parse=parse_bool),
     "relatedParty.id": Attribute(WorkOrder.customer_id, custom=_party),
     "category.id": Attribute(WorkOrder.category_id, custom=_category),

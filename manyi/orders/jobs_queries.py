@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from manyi.core.clock import now, zone
 from manyi.core.errors import NotFound, ValidationFailed
+from manyi.core.limits import RESOLUTION_MAX
 from manyi.core.settings import get_settings
 from manyi.customers.models import Customer, Subscription
 from manyi.orders import lifecycle
@@ -114,8 +115,8 @@ def job_done_flow(
 ) -> WorkOrder:
     """Finish the job on site with a resolution code and the technician's notes."""
     check_on_site_resolution(resolution_code)
-    if len(notes) > 2000:
-        raise ValidationFailed("notes: expected at most 2000 characters", field="notes")
+    if len(notes) > RESOLUTION_MAX:
+        raise ValidationFailed(f"notes: expected at most {RESOLUTION_MAX} characters", field="notes")
     return transition_order(
         session,
         order_id=order.id,

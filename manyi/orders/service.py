@@ -20,6 +20,7 @@ from manyi.orders.hooks import order_changed
 from manyi.orders.models import ORDER_NUMBERS, OrderNote, WorkOrder
 from manyi.orders.requests import check_request
 from manyi.orders.routing import check_assignee, least_loaded_member, route
+from manyi.orders.texts import check_note_room, check_texts
 from manyi.org.models import Team, User
 from manyi.sla.service import CLOCK_INSERT, insert_clocks, plan_clocks
 
@@ -115,6 +116,7 @@ def create_order(
 ) -> WorkOrder:
     """Record a customer request as a work order, route it, start its SLA clocks; idempotent by key."""
     at = ensure_aware(at or now(), field="at")
+    check_texts(description=description, name=title, external_id=external_id, idempotency_key=idempotency_key)
     if idempotency_key:
         existing = session.scalars(
             select(WorkOrder).where(WorkOrder.idempotency_key == idempotency_key)
@@ -242,6 +244,7 @@ def transition_order(
     _check_version(order, expected_version)
     if action == "transfer":
         raise ValidationFailed("action: a transfer needs the target team; use `transfer`", field="action")
+    check_texts(reason=reason, resolution=resolution, resolution_code=resolution_code)
     step = lifecycle.apply(
         order.type, order.status, order.stage, action, stage_before_pause=order.stage_before_pause
     )
@@ -324,6 +327,7 @@ def transfer_order(
     order = get_order(session, order_id=order_id)
     _check_version(order, expected_version)
     lifecycle.apply(order.type, order.status, order.stage, "transfer")
+    check_texts(reason=reason)
     if session.get(Team, team_id) is None:
         raise ValidationFailed(f"team: unknown team id {team_id}", field="team")
     before = (order.team_id, order.assignee_id)
@@ -398,7 +402,9 @@ def add_note(
     at = ensure_aware(at or now(), field="at")
     if not text.strip():
         raise ValidationFailed("text: a note cannot be empty", field="text")
+    check_texts(text=text)
     order = get_order(session, order_id=order_id)
+    check_note_room(order.note_count)
     note = OrderNote(order_id=order.id, author_id=actor_id, text=text.strip(), created_at=at)
     session.add(note)
     order.updated_at = at
@@ -430,9 +436,8 @@ def update_order(
             f"work order {order.number} is {order.status}; it cannot be edited", field="status"
         )
     wanted: dict[str, Any] = {}
+    check_texts(name=title, description=description)
     if title is not None:
-        if len(title) > 200:
-            raise ValidationFailed("name: expected at most 200 characters", field="name")
         wanted["title"] = title.strip() or None
     if description is not None:
         if not description.strip():

@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from manyi.core.limits import DESCRIPTION_MAX, NOTE_MAX, REASON_MAX, TITLE_MAX
+
 
 class Ref(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="allow")
@@ -37,7 +39,7 @@ class NoteIn(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True, extra="allow")
 
-    text: str = Field(min_length=1)
+    text: str = Field(min_length=1, max_length=NOTE_MAX)
     author: str | None = None
     type_: str | None = Field(None, alias="@type", description="Note, or Manyi's ContactAttemptNote")
     outcome: str | None = Field(
@@ -57,13 +59,15 @@ class TroubleTicketCreate(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
-    description: str = Field(min_length=1, description="What the customer reports / 客户反映的问题")
+    description: str = Field(
+        min_length=1, max_length=DESCRIPTION_MAX, description="What the customer reports / 客户反映的问题"
+    )
     severity: str = Field(description="critical | major | minor")
     ticket_type: str = Field(
         alias="ticketType",
         description="complaint | fault | install | remove | move | change | inquiry | callback | proactiveCare",
     )
-    name: str | None = Field(None, max_length=200)
+    name: str | None = Field(None, max_length=TITLE_MAX)
     priority: str | None = Field(None, description="1 (highest) .. 4 (lowest)")
     external_id: str | None = Field(None, alias="externalId", max_length=64)
     channel: ChannelRef | None = None
@@ -83,14 +87,14 @@ class TroubleTicketUpdate(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True, extra="allow")
 
-    description: str | None = None
-    name: str | None = None
+    description: str | None = Field(None, max_length=DESCRIPTION_MAX)
+    name: str | None = Field(None, max_length=TITLE_MAX)
     priority: str | None = None
     severity: str | None = None
     status: str | None = Field(
         None, description="acknowledged inProgress pending held resolved closed rejected cancelled"
     )
-    status_change_reason: str | None = Field(None, alias="statusChangeReason")
+    status_change_reason: str | None = Field(None, alias="statusChangeReason", max_length=REASON_MAX)
     resolution_code: str | None = Field(None, alias="resolutionCode", description="Manyi: needed to resolve")
     callback_result: str | None = Field(
         None,

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from manyi.api.deps import Ctx
 from manyi.api.errors import ApiError
 from manyi.core.errors import ValidationFailed
+from manyi.core.limits import is_whole_number
 from manyi.orders import closed_loop, service
 from manyi.orders.models import WorkOrder
 from manyi.orders.tmf_schemas import NoteIn, TroubleTicketUpdate
@@ -113,7 +114,7 @@ def apply_patch(c: Ctx, order: WorkOrder, patch: dict[str, Any]) -> None:
     if any(v is not None for v in (update.description, update.name, update.priority, update.severity)):
         priority = None
         if update.priority is not None:
-            if not update.priority.isdigit():
+            if not is_whole_number(update.priority, low=1, high=4):
                 raise ValidationFailed(
                     f"priority: expected 1 (highest) to 4 (lowest), got {update.priority!r}", field="priority"
                 )
@@ -130,12 +131,9 @@ def apply_patch(c: Ctx, order: WorkOrder, patch: dict[str, Any]) -> None:
     for note in update.note or []:
         _note(c, order, note)
     if update.team is not None:
-        try:
-            team_id = int(update.team.id)
-        except ValueError:
-            raise ValidationFailed(
-                f"team.id: expected a team id, got {update.team.id!r}", field="team"
-            ) from None
+        if not is_whole_number(update.team.id, low=1):
+            raise ValidationFailed(f"team.id: expected a team id, got {update.team.id!r}", field="team")
+        team_id = int(update.team.id)
         if team_name(c.session, team_id) is None:
             raise ValidationFailed(f"team.id: unknown team {team_id}", field="team")
         if team_id != order.team_id:

@@ -14,7 +14,11 @@ from manyi.auth.permissions import ROLES
 from manyi.auth.service import create_api_key, issue_token
 from manyi.org.passwords import hash_password
 from manyi.org.service import create_user
+from tests.console.conftest import console
 from tests.operator_fixture import Operator
+
+# The console's fixture as well: the probe replay, the limits and the route fuzz drive both.
+__all__ = ["console"]
 
 PASSWORD = "correct-horse-9"
 PASSWORD_HASH = hash_password(PASSWORD)

@@ -119,7 +119,15 @@ for _base in ("/tmf-api/troubleTicket/v4", "/tmf-api/customerManagement/v4"):
     CASES[("DELETE", f"{_base}/hub/{{id}}")] = Case(
         "hub:manage", False, lambda a, h, t, b=_base: a.client.delete(f"{b}/hub/unknown", headers=h), 404
     )
-PUBLIC = {("POST", "/api/v1/auth/token"), ("GET", "/healthz"), ("GET", "/")}
+# Probes and metrics carry no user data; /metrics is limited by network or token instead
+# (tests/ops/test_metrics.py).
+PUBLIC = {
+    ("POST", "/api/v1/auth/token"),
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+    ("GET", "/"),
+}
 
 
 def test_every_endpoint_is_in_the_matrix() -> None:

@@ -25,7 +25,10 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-SKIP = {("POST", "/api/v1/auth/logout")}  # would revoke the token the other examples use
+SKIP = {
+    ("POST", "/api/v1/auth/logout"),  # would revoke the token the other examples use
+    ("GET", "/readyz"),  # rightly 503 here: the test schema comes from create_all, not migrations
+}
 
 
 def test_no_server_errors_and_responses_match_the_schema(api: Api) -> None:

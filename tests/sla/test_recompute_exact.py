@@ -126,9 +126,7 @@ def test_a_recomputed_clock_equals_one_that_always_ran_on_the_new_calendar(
     for cal in (OFFICE, changed):
         clock = _live(cal, target, share, start, pauses)
         before = _instants(clock)
-        assert not _recompute(
-            cal, clock, amount=target.amount, unit=target.unit, warning_share=share, at=at
-        )
+        assert not _recompute(cal, clock, amount=target.amount, unit=target.unit, warning_share=share, at=at)
         assert _instants(clock) == before
 
 

@@ -41,6 +41,15 @@
     if (el && !window.confirm(el.dataset.confirm)) ev.preventDefault();
   });
 
+  // "Go back" links on error pages: <a data-back href="/">, the previous page when there is one.
+  document.addEventListener("click", function (ev) {
+    var el = ev.target.closest("a[data-back]");
+    if (el && window.history.length > 1) {
+      ev.preventDefault();
+      window.history.back();
+    }
+  });
+
   // Select-all checkboxes for bulk actions: <input type="checkbox" data-select-all="name">.
   document.addEventListener("change", function (ev) {
     var name = ev.target.dataset && ev.target.dataset.selectAll;
