@@ -16,7 +16,8 @@ ROLES = (
     "branch_manager",
 )
 
-# ticket:* work orders; customer:* TMF629 customers; pii:read unmasked phone and ID numbers;
+# ticket:* work orders; customer:* TMF629 customers (customer:delete erases a customer's personal
+# data on request, PIPL 个人信息保护法); pii:read unmasked phone and ID numbers;
 # config:* the admin API (policies, calendars, routing, teams, users); hub:manage event subscriptions.
 PERMISSIONS = (
     "ticket:read",
@@ -25,6 +26,7 @@ PERMISSIONS = (
     "ticket:delete",
     "customer:read",
     "customer:write",
+    "customer:delete",
     "pii:read",
     "config:read",
     "config:write",
@@ -51,7 +53,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
     # channel partners open and follow orders for their customers, without PII of others
     "partner": frozenset({"ticket:read", "ticket:create", "ticket:update", "customer:read"}),
-    # integrated systems (CRM, CTI, network monitoring): full ticket and customer access, hub
+    # integrated systems (CRM, CTI, network monitoring): full ticket and customer access, hub; the
+    # CRM forwards a customer's request to erase their personal data
     "system": frozenset(
         {
             "ticket:read",
@@ -60,6 +63,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "ticket:delete",
             "customer:read",
             "customer:write",
+            "customer:delete",
             "pii:read",
             "hub:manage",
         }
