@@ -58,6 +58,7 @@ EVENT_LABELS = {
     "updated": "Details changed",
     "related": "Linked to another order",
     "deleted": "Deleted",
+    "placed": "Region set",
     "sla_warning": "SLA warning",
     "sla_breach": "SLA breached",
     "sla_escalation": "SLA escalated",
@@ -81,6 +82,8 @@ FIELD_LABELS = {
     "severity": "Severity",
     "deleted_at": "Deleted",
     "related": "Related order",
+    "region_code": "Region",
+    "region_pending": "Awaiting region",
 }
 
 
@@ -196,6 +199,11 @@ class Describe:
             return self.user(value)
         if name in ("appointment_at", "deleted_at"):
             return _when(value)
+        if name == "region_code":
+            region = region_index(self.p.session).get(value)
+            return region.name if region else str(value)
+        if isinstance(value, bool):
+            return self._text("Yes" if value else "No")
         return str(value)
 
     def sla_note(self, note: str | None) -> str:

@@ -89,8 +89,7 @@ def create_ticket(
     region_code = body.region.id if body.region else None
     for party in body.related_party:
         if (party.role or "").lower() == "customer" or party.referred_type == "Customer":
-            customer_key = _db_id(party.id)
-            customer = c.session.get(Customer, customer_key) if customer_key is not None else None
+            customer = _customer(c, party.id)
             if customer is None or not _visible(c, customer.region_code):
                 raise ValidationFailed(
                     f"relatedParty: customer {party.id} does not exist", field="relatedParty"
@@ -164,6 +163,16 @@ def _commit(c: Ctx, response: JSONResponse) -> JSONResponse:
 def _visible(c: Ctx, region_code: str | None) -> bool:
     scope = c.scope()
     return scope is None or region_code in scope
+
+
+def _customer(c: Ctx, key: str) -> Customer | None:
+    """The customer a relatedParty names: by its TMF629 id, else by its customer number (the
+    engagedParty.id a client gave it, such as the client's own UUID). Erased customers are gone."""
+    number = _db_id(key)
+    customer = c.session.get(Customer, number) if number is not None else None
+    if customer is None:
+        customer = c.session.scalars(select(Customer).where(Customer.customer_no == key)).first()
+    return customer if customer is not None and customer.erased_at is None else None
 
 
 def _db_id(value: str) -> int | None:
