@@ -53,14 +53,12 @@ def documents(
 def _medium(phone: str | None, email: str | None = None) -> list[dict[str, Any]]:
     media: list[dict[str, Any]] = []
     if phone:
+        mobile = phone.startswith("1")  # mobile numbers (masked ones too); landlines start 0 or +86
         media.append(
             {
-                "mediumType": "mobile" if phone.startswith("1") else "phone",
+                "mediumType": "mobile" if mobile else "phone",
                 "preferred": True,
-                "characteristic": {
-                    "contactType": "mobile" if phone.startswith("1") else "office",
-                    "phoneNumber": phone,
-                },
+                "characteristic": {"contactType": "mobile" if mobile else "office", "phoneNumber": phone},
             }
         )
     if email:

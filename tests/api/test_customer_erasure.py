@@ -16,6 +16,7 @@ from manyi.customers.models import Customer, CustomerContact, CustomerErasure, S
 from manyi.orders import service as orders
 from manyi.orders.customer_erasure import erasure_refusal
 from manyi.orders.models import WorkOrder
+from manyi.outbox.models import OutboxMessage
 from tests.api.conftest import Api
 
 BASE = "/tmf-api/customerManagement/v4/customer"
@@ -128,6 +129,12 @@ def test_erasure_anonymises_keeps_the_orders_and_records_who_when_why(api: Api, 
 
 
 def test_an_organizations_contacts_are_erased_too(api: Api, no_retention: None) -> None:
+    hub = api.client.post(
+        "/tmf-api/customerManagement/v4/hub",
+        json={"callback": "http://127.0.0.1:9/crm", "query": "eventType=CustomerDeleteEvent"},
+        headers=api.headers("system"),
+    )
+    assert hub.status_code == 201, hub.text
     body = {
         "name": "某某集团",
         "engagedParty": {"@referredType": "Organization"},
@@ -139,6 +146,13 @@ def test_an_organizations_contacts_are_erased_too(api: Api, no_retention: None) 
     assert api.session.scalars(select(CustomerContact)).first() is None
     record = api.session.scalars(select(CustomerErasure)).one()
     assert record.fields == ["name", "contactPersons"] and "TMF629 DELETE" in record.reason
+    # Listeners hear of it, with the erased document: the event carries no personal data either.
+    event = api.session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "webhook")).one()
+    assert event.topic == "CustomerDeleteEvent"
+    customer = event.payload["body"]["event"]["customer"]
+    assert (
+        customer["name"] == ERASED and customer["relatedParty"] == [] and "赵经理" not in str(event.payload)
+    )
     api.session.rollback()
 
 
