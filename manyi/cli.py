@@ -57,6 +57,7 @@ def _startup() -> None:
 def _register_subapps() -> None:
     # Explicit registration (no import side effects): each package exposes `cli_app` or `register`.
     from manyi import server_cli, worker_cli
+    from manyi.auth.cli import cli_app as api_key_app
     from manyi.calendars.cli import cli_app as calendar_app
     from manyi.demo import cli as demo_cli
     from manyi.orders.cli import cli_app as order_app
@@ -68,6 +69,7 @@ def _register_subapps() -> None:
     app.add_typer(user_app, name="user")
     app.add_typer(org_app, name="org")
     app.add_typer(order_app, name="order")
+    app.add_typer(api_key_app, name="api-key")
     for module in (setup_cli, worker_cli, demo_cli, server_cli):
         module.register(app)
 

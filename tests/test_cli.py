@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from manyi.auth.service import principal_for_token
 from manyi.cli import app
 from manyi.core import db as core_db
 from manyi.core.db import unit_of_work
@@ -47,6 +48,26 @@ def test_user_add(cli: CliRunner) -> None:
         wang = s.query(User).filter_by(username="wang").one()
         assert wang.regions == ["330106"] and verify_password(wang.password_hash, "s3cret-pass")
         assert wang.password_hash and "s3cret" not in wang.password_hash
+
+
+def test_api_key_create_with_a_default_region_then_change_and_revoke(cli: CliRunner) -> None:
+    assert (
+        cli.invoke(app, ["user", "add", "sys_crm", "--role", "system", "--region", "330000"]).exit_code == 0
+    )
+    r = cli.invoke(app, ["api-key", "create", "crm", "--user", "sys_crm", "--default-region", "330106"])
+    assert r.exit_code == 0, r.output
+    secret = r.output.split()[-1]
+    assert secret.startswith("mk_") and "default region: 330106" in r.output
+    with unit_of_work() as s:
+        assert principal_for_token(s, secret).default_region == "330106"
+    assert cli.invoke(app, ["api-key", "default-region", "crm"]).exit_code == 2  # REGION or --clear
+    r = cli.invoke(app, ["api-key", "default-region", "crm", "--clear"])
+    assert r.exit_code == 0 and "default region none" in r.output
+    r = cli.invoke(app, ["api-key", "default-region", "crm", "999999"])
+    assert r.exit_code == 2 and "unknown region" in r.output
+    listed = cli.invoke(app, ["api-key", "list"])
+    assert "crm" in listed.output and secret not in listed.output
+    assert cli.invoke(app, ["api-key", "revoke", "crm"]).exit_code == 0
 
 
 @pytest.mark.parametrize(

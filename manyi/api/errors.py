@@ -51,6 +51,15 @@ UNAVAILABLE_MESSAGE = "the database is not available at the moment; try again sh
 RETRY_AFTER_SECONDS = 5
 
 
+# The TMF Open API specifications document 400 for invalid input and no 422: on their paths a value
+# the rules refuse is a 400 (same code and message), so a client generated from them understands it.
+TMF_PREFIX = "/tmf-api/"
+
+
+def _status_for(request: Request, status: int) -> int:
+    return 400 if status == 422 and request.url.path.startswith(TMF_PREFIX) else status
+
+
 class ApiError(ManyiError):
     """An HTTP-level refusal (bad query parameter, read-only field, wrong media type)."""
 
@@ -109,14 +118,14 @@ def _location(loc: tuple[Any, ...]) -> str:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ManyiError)
-    async def domain_error(_request: Request, exc: ManyiError) -> JSONResponse:
+    async def domain_error(request: Request, exc: ManyiError) -> JSONResponse:
         headers = {}
         retry_after = getattr(exc, "retry_after", None)
         if retry_after:
             headers["Retry-After"] = str(retry_after)
         if exc.status == 401:
             headers["WWW-Authenticate"] = "Bearer"
-        return error_response(exc.status, exc.code, exc.message, headers or None)
+        return error_response(_status_for(request, exc.status), exc.code, exc.message, headers or None)
 
     # Its own registration, so the console can show its own text for it (manyi.console.app).
     app.add_exception_handler(BadUrl, domain_error)  # type: ignore[arg-type]

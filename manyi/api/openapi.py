@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from manyi.api.errors import REASONS
+from manyi.api.errors import REASONS, TMF_PREFIX
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -22,7 +22,15 @@ ERROR_SCHEMA = {
         "status": {"type": "string"},
     },
 }
-PUBLIC_PATHS = {"/api/v1/auth/token", "/healthz", "/readyz", "/metrics", "/"}
+PUBLIC_PATHS = {
+    "/api/v1/auth/token",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/",
+    "/api/v1/schemas/ManyiTroubleTicket",
+    "/api/v1/schemas/ManyiCustomer",
+}
 
 
 def _error(status: int, description: str | None = None) -> dict[str, Any]:
@@ -50,8 +58,13 @@ def install(app: FastAPI) -> None:
                     if code.isdigit() and int(code) >= 400:
                         responses[code] = _error(int(code), responses[code].get("description"))
                 responses["400"] = _error(400, "Bad request: a parameter or body field is wrong / 请求有误")
-                if operation.get("requestBody") or path not in PUBLIC_PATHS:
+                # TMF paths answer 400 where /api/v1 answers 422 (manyi.api.errors): the TMF
+                # specifications document no 422.
+                tmf = path.startswith(TMF_PREFIX)
+                if not tmf and (operation.get("requestBody") or path not in PUBLIC_PATHS):
                     responses.setdefault("422", _error(422, "Invalid value / 数据不合法"))
+                if tmf:
+                    responses.pop("422", None)
                 if operation.get("requestBody"):
                     responses.setdefault("415", _error(415, "Unsupported Content-Type / 不支持的内容类型"))
                     responses.setdefault("413", _error(413, "Request body too large / 请求内容过大"))

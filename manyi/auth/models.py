@@ -38,6 +38,9 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(16))  # shown in listings so a key can be recognised
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # Where a ticket or customer this system sends without a region goes (a standard TMF client
+    # knows no region); must lie inside the user's regions.
+    default_region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

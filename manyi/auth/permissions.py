@@ -17,7 +17,8 @@ ROLES = (
     "callback_agent",
 )
 
-# ticket:* work orders; customer:* TMF629 customers; pii:read unmasked phone and ID numbers;
+# ticket:* work orders; customer:* TMF629 customers (customer:delete erases a customer's personal
+# data on request, PIPL 个人信息保护法); pii:read unmasked phone and ID numbers;
 # config:* the admin API (policies, calendars, routing, teams, users); hub:manage event subscriptions.
 # ticket:callback records the callback (回访) that closes the loop on a resolved order, and the
 # callback's attempts to reach the customer; complaint:withdraw cancels or rejects a complaint;
@@ -32,6 +33,7 @@ PERMISSIONS = (
     "customer:read",
     "customer:write",
     "customer:flag",
+    "customer:delete",
     "pii:read",
     "config:read",
     "config:write",
@@ -94,7 +96,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
     # channel partners open and follow orders for their customers, without PII of others
     "partner": frozenset({"ticket:read", "ticket:create", "ticket:update", "customer:read"}),
-    # integrated systems (CRM, CTI, network monitoring): full ticket and customer access, hub
+    # integrated systems (CRM, CTI, network monitoring): full ticket and customer access, hub; the
+    # CRM forwards a customer's request to erase their personal data
     "system": frozenset(
         {
             "ticket:read",
@@ -106,6 +109,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "customer:read",
             "customer:write",
             "customer:flag",
+            "customer:delete",
             "pii:read",
             "hub:manage",
         }

@@ -55,6 +55,7 @@ class Principal:
     regions: tuple[str, ...]  # empty: all regions
     permissions: frozenset[str]
     token_id: int | None = None
+    default_region: str | None = None  # an API key's region for requests that name none
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
@@ -64,7 +65,9 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _principal(session: Session, user_id: int, token_id: int | None = None) -> Principal:
+def _principal(
+    session: Session, user_id: int, token_id: int | None = None, default_region: str | None = None
+) -> Principal:
     info = user_index(session).get(user_id)
     if info is None or not info.active:
         raise NotAuthenticated("the account is disabled or no longer exists")
@@ -76,6 +79,7 @@ def _principal(session: Session, user_id: int, token_id: int | None = None) -> P
         info.regions,
         permissions_for(info.roles),
         token_id,
+        default_region,
     )
 
 
@@ -162,10 +166,10 @@ def principal_for_token(session: Session, secret: str, *, at: datetime | None = 
     digest = _digest(secret)
     if secret.startswith("mk_"):
         keys = cached(session, "auth_api_keys", _load_api_keys)
-        user_id = keys.get(digest)
-        if user_id is None:
+        key = keys.get(digest)
+        if key is None:
             raise NotAuthenticated("unknown or revoked API key")
-        return _principal(session, user_id)
+        return _principal(session, key[0], default_region=key[1])
 
     def load(s: Session) -> _TokenInfo | None:
         row = s.scalars(select(ApiToken).where(ApiToken.digest == digest)).first()
@@ -180,8 +184,11 @@ def principal_for_token(session: Session, secret: str, *, at: datetime | None = 
     return _principal(session, info.user_id, info.id)
 
 
-def _load_api_keys(session: Session) -> dict[str, int]:
-    return {k.digest: k.user_id for k in session.scalars(select(ApiKey).where(ApiKey.revoked_at.is_(None)))}
+def _load_api_keys(session: Session) -> dict[str, tuple[int, str | None]]:
+    return {
+        k.digest: (k.user_id, k.default_region_code)
+        for k in session.scalars(select(ApiKey).where(ApiKey.revoked_at.is_(None)))
+    }
 
 
 def revoke_token(session: Session, *, secret: str | None = None, token_id: int | None = None) -> None:
@@ -210,7 +217,9 @@ def revoke_user_tokens(session: Session, *, user_id: int) -> int:
     return len(tokens)
 
 
-def create_api_key(session: Session, *, name: str, username: str) -> tuple[str, ApiKey]:
+def create_api_key(
+    session: Session, *, name: str, username: str, default_region: str | None = None
+) -> tuple[str, ApiKey]:
     """Create a key for a system account; the secret is shown once and never stored."""
     user = session.scalars(select(User).where(User.username == username)).first()
     if user is None:
@@ -219,9 +228,37 @@ def create_api_key(session: Session, *, name: str, username: str) -> tuple[str, 
         raise ValidationFailed(f"name: an API key called {name!r} already exists", field="name")
     secret = "mk_" + secrets.token_urlsafe(32)
     key = ApiKey(name=name, prefix=secret[:10], digest=_digest(secret), user_id=user.id)
+    key.default_region_code = _key_region(session, user, default_region)
     session.add(key)
     session.flush()
     return secret, key
+
+
+def set_api_key_default_region(session: Session, *, name: str, region: str | None) -> ApiKey:
+    """Set (or clear, with None) where the key's tickets and customers go when they name no region."""
+    key = session.scalars(select(ApiKey).where(ApiKey.name == name)).first()
+    if key is None:
+        raise NotFound(f"API key {name!r} does not exist")
+    user = session.get(User, key.user_id)
+    assert user is not None  # a foreign key
+    key.default_region_code = _key_region(session, user, region)
+    session.flush()
+    return key
+
+
+def _key_region(session: Session, user: User, region: str | None) -> str | None:
+    """A key's default region must exist and lie inside its user's regions (no way around the scope)."""
+    if region is None:
+        return None
+    if region not in region_index(session):
+        raise ValidationFailed(f"default_region: unknown region {region!r}", field="default_region")
+    if user.regions and not set(user.regions).intersection(region_chain(session, region)):
+        raise ValidationFailed(
+            f"default_region: {region} is outside the regions of user {user.username} "
+            f"({', '.join(user.regions)})",
+            field="default_region",
+        )
+    return region
 
 
 def revoke_api_key(session: Session, *, name: str) -> None:

@@ -1,5 +1,6 @@
-"""The dispatcher board (派单台): new unextracted orders with their age, orders breaching in the next
-two hours, unassigned open orders by team, and bulk assignment to a team member."""
+"""The dispatcher board (派单台): orders awaiting their region (triage), new unextracted orders with
+their age, orders breaching in the next two hours, unassigned open orders by team, and bulk
+assignment to a team member."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from sqlalchemy import select
 from manyi.console.board_view import BoardQuery, clock_view, parse_board_query
 from manyi.console.deps import Page, page, query_int
 from manyi.core.clock import now
-from manyi.core.errors import ManyiError, PermissionDenied
+from manyi.core.errors import Conflict, ManyiError, PermissionDenied
 from manyi.orders import board_queries as bq
 from manyi.orders.lifecycle import ORDER_TYPES
 from manyi.orders.models import WorkOrder
+from manyi.orders.triage import pending_orders, place_order
 from manyi.org.models import Team
 from manyi.org.reference import region_index, team_name, user_index
 
@@ -82,6 +84,10 @@ def _board(p: Page, query: BoardQuery, *, status_code: int = 200, **extra: Any) 
         if where.team_id is not None:
             orders = bq.unassigned_orders(p.session, scope=scope, where=where, offset=offset, limit=limit)
             sections["unassigned"] = _section(_rows(p, orders), limit)
+    if one == "":  # orders a standard TMF client sent without a region, for the dispatcher to place
+        sections["triage"] = _section(
+            _rows(p, pending_orders(p.session, scope=scope, limit=PREVIEW)), PREVIEW
+        )
     teams = list(p.session.execute(select(Team.id, Team.name).order_by(Team.name)).all())
     members = bq.team_members(p.session, team_id=where.team_id) if where.team_id is not None else []
     regions = [r for r in region_index(p.session).values() if p.in_scope(r.code)]
@@ -171,4 +177,41 @@ def assign(
         message = _refusal(p, error)
         return _board(p, query, status_code=422, errors={field: message}, selected=set(ids))
     flash = p.gettext("%(n)s orders assigned") % {"n": len(done)}
+    return p.redirect(query.url(), flash=flash)
+
+
+@router.post("/board/place")
+def place(
+    p: Annotated[Page, Depends(page)],
+    order: Annotated[str, Form()] = "",
+    target: Annotated[str, Form(alias="target_region")] = "",
+) -> Response:
+    """Set the region of an order waiting in triage; it is routed again for that region."""
+    _allowed(p)
+    p.require("ticket:update")
+    query = parse_board_query(p.session, team=None, region=None, type=None, section=None, page=None)
+    found = p.session.get(WorkOrder, int(order)) if order.isascii() and order.isdigit() else None
+    try:
+        if found is None or found.deleted_at is not None or not p.in_scope(found.region_code):
+            raise ManyiError("order: missing", field="order")
+        if not target:
+            raise ManyiError("region: choose", field="region")
+        placed = place_order(
+            p.session, order_id=found.id, region_code=target, actor_id=p.principal.user_id, scope=p.scope()
+        )
+    except ManyiError as error:
+        p.session.rollback()
+        if error.field == "order":
+            message = p.gettext("No such record, or it is outside your regions.")
+        elif isinstance(error, Conflict):
+            message = p.gettext("Order %(order)s already has its region.") % {
+                "order": found.number if found else ""
+            }
+        elif target and target in region_index(p.session) and not p.in_scope(target):
+            message = p.gettext("That region is outside your regions.")
+        else:
+            message = p.gettext("Choose a region.")
+        return _board(p, query, status_code=422, errors={"triage": message})
+    region = region_index(p.session)[placed.region_code].name
+    flash = p.gettext("Order %(order)s placed in %(region)s") % {"order": placed.number, "region": region}
     return p.redirect(query.url(), flash=flash)

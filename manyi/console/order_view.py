@@ -57,6 +57,7 @@ EVENT_LABELS = {
     "updated": "Details changed",
     "related": "Linked to another order",
     "deleted": "Deleted",
+    "placed": "Region set",
     "sla_warning": "SLA warning",
     "sla_breach": "SLA breached",
     "sla_escalation": "SLA escalated",
@@ -84,6 +85,8 @@ FIELD_LABELS = {
     "due_at": "Due",
     "contact_outcome": "Contact outcome",
     "callback_result": "Callback result",
+    "region_code": "Region",
+    "region_pending": "Awaiting region",
 }
 
 
@@ -201,6 +204,11 @@ class Describe:
             return self.user(value)
         if name in ("appointment_at", "deleted_at", "due_at"):
             return _when(value)
+        if name == "region_code":
+            region = region_index(self.p.session).get(value)
+            return region.name if region else str(value)
+        if isinstance(value, bool):
+            return self._text("Yes" if value else "No")
         return str(value)
 
     def sla_note(self, note: str | None) -> str:

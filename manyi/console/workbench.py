@@ -19,6 +19,7 @@ from manyi.console.workbench_common import (
 from manyi.console.workbench_customer import change_list_flag, history_context
 from manyi.console.workbench_new import router as new_order_router
 from manyi.core.clock import now
+from manyi.customers.contacts import contacts_of
 from manyi.customers.lookup import customer_names, lookup_callers
 from manyi.orders.queues import (
     PAGE_SIZE,
@@ -124,6 +125,7 @@ def render_customer_panel(
         **history_context(p, customer),
         customer=customer,
         subscriptions=customer_subscriptions(p, customer.id),
+        contacts=contacts_of(p.session, [customer.id]).get(customer.id, []),
         open_rows=open_rows,
         history=history,
         history_days=HISTORY_DAYS,

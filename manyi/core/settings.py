@@ -61,6 +61,15 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET_KEY
     host: str = "127.0.0.1"
     port: int = 8000
+    # The address clients reach the API at (https://manyi.example.com), for absolute links such as
+    # TMF's @schemaLocation; unset, a request's own base URL (or http://host:port outside one).
+    public_url: str | None = None
+    # Where tickets and customers that arrive without a region Manyi can derive wait for a dispatcher
+    # to place them (manyi.org.default_region); unset, the one region at the top of the tree.
+    triage_region: str | None = None
+    # PIPL erasure of a customer's personal data is refused while a closed order of theirs is younger
+    # than this (complaint and dispute records kept); 0 keeps nothing back.
+    customer_retention_days: int = Field(default=180, ge=0)
 
     # --- limits (docs/operations.md) ---
     # Largest request body in bytes (JSON, forms); attachment uploads have their own limit

@@ -62,6 +62,7 @@ def lookup_callers(
     hits: list[LookupHit] = []
     seen: set[int] = set()
     for matched_by, statement in keyed:
+        statement = statement.where(Customer.erased_at.is_(None))  # erased on request: not a caller to find
         if scope is not None:
             statement = statement.where(Customer.region_code.in_(sorted(scope)))
         rows = session.scalars(statement.order_by(Customer.id).limit(limit))

@@ -9,14 +9,16 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from manyi.auth.actors import actor_permissions
 from manyi.core.clock import ensure_aware, now
 from manyi.core.crypto import encrypt, keyed_hash
 from manyi.core.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from manyi.core.sequences import define_sequence, next_value
+from manyi.customers.contacts import ContactIn, replace_contacts
 from manyi.customers.history import record_customer_event
-from manyi.customers.models import BRANDS, Customer
+from manyi.customers.models import BRANDS, KINDS, PARTY_ID_LENGTH, Customer
 from manyi.org.reference import region_index
 
 CUSTOMER_NUMBERS = define_sequence("customer_number_seq")
@@ -107,13 +109,22 @@ def create_customer(
     vip_level: int = 0,
     list_flag: str | None = None,
     customer_no: str | None = None,
+    kind: str = "individual",
+    contacts: list[ContactIn] | None = None,
     actor_id: int | None = None,
     reason: str | None = None,
     at: datetime | None = None,
 ) -> Customer:
-    """Register a customer; the ID number is stored encrypted with a keyed hash for matching. The
-    customer's history starts with a `created` event (a flag set at creation needs its reason)."""
+    """Register a customer (a person, or an organization with its contact persons); the ID number is
+    stored encrypted with a keyed hash for matching. The customer's history starts with a `created`
+    event (a flag set at creation needs its reason)."""
     at = ensure_aware(at or now(), field="at")
+    if kind not in KINDS:
+        raise ValidationFailed(f"kind: expected one of {', '.join(KINDS)}, got {kind!r}", field="kind")
+    if kind == "organization" and id_number is not None:
+        raise ValidationFailed(
+            "idNumber: a resident ID number belongs to a person, not an organization", field="idNumber"
+        )
     values = {
         "name": _check("name", name, session=session),
         "brand": _check("brand", brand, session=session),
@@ -125,8 +136,10 @@ def create_customer(
     if id_number is not None and not ID_NUMBER.match(id_number):
         raise ValidationFailed("idNumber: expected an 18-character resident ID number", field="idNumber")
     if customer_no is not None:
-        if not customer_no.strip() or len(customer_no) > 32:
-            raise ValidationFailed("engagedParty.id: expected 1-32 characters", field="engagedParty.id")
+        if not customer_no.strip() or len(customer_no) > PARTY_ID_LENGTH:
+            raise ValidationFailed(
+                f"engagedParty.id: expected 1-{PARTY_ID_LENGTH} characters", field="engagedParty.id"
+            )
         if session.scalars(select(Customer).where(Customer.customer_no == customer_no)).first():
             raise ValidationFailed(
                 f"engagedParty.id: customer {customer_no} already exists", field="engagedParty.id"
@@ -139,6 +152,7 @@ def create_customer(
         customer_no=customer_no or f"C{next_value(session, CUSTOMER_NUMBERS):09d}",
         id_number_encrypted=encrypt(id_number.upper()) if id_number else None,
         id_number_hash=keyed_hash(id_number.upper()) if id_number else None,
+        kind=kind,
         created_at=at,
     )
     session.add(customer)
@@ -157,6 +171,8 @@ def create_customer(
         changes={field: (None, value) for field, value in given.items() if value not in (None, 0)},
         note=note,
     )
+    if contacts:
+        replace_contacts(session, customer=customer, contacts=contacts)
     _notify(session, "CustomerCreateEvent", customer)
     return customer
 
@@ -178,28 +194,45 @@ def update_customer(
     expected_version: int | None = None,
     at: datetime | None = None,
 ) -> Customer:
-    """Change name, phone, brand, VIP level, list flag or region; other fields are refused. Each
-    change is an event in the customer's history (check_rights says who may change what)."""
+    """Change name, phone, brand, VIP level, list flag, region or contacts (a list of ContactIn);
+    other fields are refused. Each change is an event in the customer's history (check_rights says
+    who may change what)."""
     at = ensure_aware(at or now(), field="at")
     customer = get_customer(session, customer_id=customer_id)
     if expected_version is not None and expected_version != customer.version:
         raise StaleVersion(f"customer {customer_id} was changed by someone else")
+    changes = dict(changes)
+    contacts = changes.pop("contacts", None)
     checked = {field: _check(field, value, session=session) for field, value in changes.items()}
     changed = {k: v for k, v in checked.items() if getattr(customer, k) != v}
-    note = check_rights(session, actor_id=actor_id, fields=set(changed), reason=reason)
-    if not changed:
-        return customer
-    record_customer_event(
-        session,
-        customer_id=customer.id,
-        action="updated",
-        at=at,
-        actor_id=actor_id,
-        changes={k: (getattr(customer, k), v) for k, v in changed.items()},
-        note=note,
-    )
-    for key, value in changed.items():
-        setattr(customer, key, value)
-    session.flush()
-    _notify(session, "CustomerAttributeValueChangeEvent", customer)
+    asked = set(changed) | ({"contacts"} if contacts is not None else set())
+    note = check_rights(session, actor_id=actor_id, fields=asked, reason=reason)
+    if changed:
+        record_customer_event(
+            session,
+            customer_id=customer.id,
+            action="updated",
+            at=at,
+            actor_id=actor_id,
+            changes={k: (getattr(customer, k), v) for k, v in changed.items()},
+            note=note,
+        )
+        for key, value in changed.items():
+            setattr(customer, key, value)
+    if contacts is not None and replace_contacts(session, customer=customer, contacts=contacts):
+        # The persons themselves are in customer_contacts; the history says the list was replaced.
+        record_customer_event(
+            session,
+            customer_id=customer.id,
+            action="updated",
+            at=at,
+            actor_id=actor_id,
+            changes={"contacts": (None, f"{len(contacts)} contact person(s)")},
+            note=note,
+        )
+        changed["contacts"] = True
+        flag_modified(customer, "name")  # contacts are rows of their own: bump the customer's version
+    if changed:
+        session.flush()
+        _notify(session, "CustomerAttributeValueChangeEvent", customer)
     return customer

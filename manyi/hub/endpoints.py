@@ -26,7 +26,7 @@ REGISTER_DESCRIPTION = (
 )
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such listener / 订阅不存在"},
-    422: {"description": "Invalid callback or query / 回调地址或过滤条件不合法"},
+    400: {"description": "Invalid callback or query / 回调地址或过滤条件不合法"},
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from manyi.api.urls import public_base
 from manyi.customers import service as customers
 from manyi.customers.models import Customer
 from manyi.hub.service import emit, subscribers
@@ -35,7 +36,7 @@ def on_order(session: Session, order: WorkOrder, kind: str, changes: dict[str, t
     from manyi.orders.tmf import documents
 
     session.flush()
-    document = documents(session, [order])[0]
+    document = documents(session, [order], base_url=public_base())[0]
     for event_type in _ticket_events(order, kind, changes):
         emit(
             session,
@@ -51,7 +52,7 @@ def on_customer(session: Session, event_type: str, customer: Customer) -> None:
         return
     from manyi.customers.tmf import documents
 
-    document = documents(session, [customer], pii=True)[0]
+    document = documents(session, [customer], pii=True, base_url=public_base())[0]
     emit(
         session,
         api="customer",

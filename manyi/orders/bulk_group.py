@@ -246,7 +246,7 @@ def fast_group(
             [s.region_code for s in specs], actors, assignees, teams, actors, nulls, nulls, nulls, codes,
             resolutions, [path.reopen_count] * n, [path.contact_attempts] * n, appointments, [policy_id] * n,
             provisional, times[:, 0], times[:, -1], resolved_at, closed_at, breached,
-            np.full(n, NULL_TIME, dtype=np.int64), [0] * n, [0] * n, [0] * n, version,
+            np.full(n, NULL_TIME, dtype=np.int64), [0] * n, [0] * n, [0] * n, version, [False] * n,
         ]
     )  # fmt: skip
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -50,6 +51,7 @@ OPEN_ASSIGNED = text(
     "assignee_id IS NOT NULL AND deleted_at IS NULL AND status IN ('acknowledged', 'inProgress', 'pending', 'held')"
 )
 PROVISIONAL = text("sla_provisional")
+PENDING_REGION = text("region_pending AND deleted_at IS NULL")
 LIST_INDEXES = {
     "status_team": ("status", "team_id"),
     "team_status": ("team_id", "status"),
@@ -81,6 +83,9 @@ class WorkOrder(Base):
     subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"))
     product: Mapped[str | None] = mapped_column(String(16))
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    # Created without a region Manyi could derive: it waits in the triage region until a dispatcher
+    # places it (manyi.orders.triage).
+    region_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # 首问责任人
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
@@ -149,6 +154,13 @@ class WorkOrder(Base):
             "region_code",
             postgresql_where=PROVISIONAL,
             sqlite_where=PROVISIONAL,
+        ),
+        # The board's triage section: orders waiting for a dispatcher to set their region (few).
+        Index(
+            "ix_work_orders_region_pending",
+            "created_at",
+            postgresql_where=PENDING_REGION,
+            sqlite_where=PENDING_REGION,
         ),
     )
 

@@ -112,9 +112,13 @@ def create_order(
     parent_id: int | None = None,
     external_id: str | None = None,
     idempotency_key: str | None = None,
+    region_pending: bool = False,
     at: datetime | None = None,
 ) -> WorkOrder:
-    """Record a customer request as a work order, route it, start its SLA clocks; idempotent by key."""
+    """Record a customer request as a work order, route it, start its SLA clocks; idempotent by key.
+
+    region_pending: the region is the triage region, not the customer's; a dispatcher places it
+    (manyi.orders.triage)."""
     at = ensure_aware(at or now(), field="at")
     check_texts(description=description, name=title, external_id=external_id, idempotency_key=idempotency_key)
     if idempotency_key:
@@ -170,6 +174,7 @@ def create_order(
         parent_id=parent_id,
         external_id=external_id,
         idempotency_key=idempotency_key,
+        region_pending=region_pending,
         created_at=at,
         updated_at=at,
         version=1,
@@ -185,7 +190,12 @@ def create_order(
         action="created",
         at=at,
         actor_id=actor_id,
-        changes={"status": (None, status), "stage": (None, stage), "team_id": (None, values["team_id"])},
+        changes={
+            "status": (None, status),
+            "stage": (None, stage),
+            "team_id": (None, values["team_id"]),
+            **({"region_pending": (None, True)} if region_pending else {}),
+        },
     )
     # Plain inserts, not the unit of work: this runs for every customer request, and the ORM's
     # bookkeeping would cost more than the statements themselves (bench/bench_order_create.py).

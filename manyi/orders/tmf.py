@@ -31,7 +31,7 @@ from manyi.sla.models import SlaClock
 
 BASE = "/tmf-api/troubleTicket/v4/troubleTicket"
 CUSTOMER_HREF = "/tmf-api/customerManagement/v4/customer"
-SCHEMA_LOCATION = "/api/v1/schemas/ManyiTroubleTicket"
+SCHEMA_PATH = "/api/v1/schemas/ManyiTroubleTicket"  # served by manyi.orders.endpoints
 CHANNEL_NAMES = {
     "hotline": "10086热线",
     "hall": "营业厅",
@@ -228,8 +228,8 @@ def _callbacks(session: Session, order: WorkOrder, loaded: Loaded) -> list[dict[
     ]
 
 
-def document(session: Session, order: WorkOrder, loaded: Loaded) -> dict[str, Any]:
-    """The full ManyiTroubleTicket document of one order."""
+def document(session: Session, order: WorkOrder, loaded: Loaded, base_url: str) -> dict[str, Any]:
+    """The full ManyiTroubleTicket document of one order; base_url makes @schemaLocation absolute."""
     clocks = loaded.clocks.get(order.id, [])
     resolution = next((c for c in clocks if c.kind == "resolution"), None)
     status_events = loaded.status_events.get(order.id, [])
@@ -270,7 +270,7 @@ def document(session: Session, order: WorkOrder, loaded: Loaded) -> dict[str, An
         "href": f"{BASE}/{order.number}",
         "@type": "ManyiTroubleTicket",
         "@baseType": "TroubleTicket",
-        "@schemaLocation": SCHEMA_LOCATION,
+        "@schemaLocation": base_url + SCHEMA_PATH,  # TMF: a URI, so absolute
         "name": order.title,
         "description": order.description,
         "severity": order.severity,
@@ -329,6 +329,8 @@ def document(session: Session, order: WorkOrder, loaded: Loaded) -> dict[str, An
         "stage": order.stage,
         "category": {"id": category.code, "name": category.name, "path": category.path} if category else None,
         "region": {"id": order.region_code, "name": region.name if region else None},
+        # In the triage region until a dispatcher sets the real one (PATCH region).
+        "regionPending": True if order.region_pending else None,
         "team": {"id": str(order.team_id), "name": team_name(session, order.team_id)}
         if order.team_id
         else None,
@@ -342,8 +344,12 @@ def document(session: Session, order: WorkOrder, loaded: Loaded) -> dict[str, An
 
 
 def documents(
-    session: Session, orders: Iterable[WorkOrder], fields: frozenset[str] | None = None
+    session: Session,
+    orders: Iterable[WorkOrder],
+    fields: frozenset[str] | None = None,
+    *,
+    base_url: str,
 ) -> list[dict[str, Any]]:
     orders = list(orders)
     loaded = Loaded(session, orders, fields)
-    return [document(session, o, loaded) for o in orders]
+    return [document(session, o, loaded, base_url) for o in orders]

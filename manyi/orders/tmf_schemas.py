@@ -105,6 +105,9 @@ class TroubleTicketUpdate(BaseModel):
     note: list[NoteIn] | None = None
     related_party: list[RelatedParty] | None = Field(None, alias="relatedParty")
     team: Ref | None = Field(None, description="Manyi: transfer to this team / 转派班组")
+    region: Ref | None = Field(
+        None, description="Manyi: the region of a ticket awaiting it (regionPending) / 待定区域工单的区域"
+    )
 
 
 class SlaClockOut(BaseModel):
@@ -128,6 +131,7 @@ class TroubleTicketOut(BaseModel):
     href: str
     type_: str = Field(alias="@type")
     baseType: str | None = Field(None, alias="@baseType")
+    schemaLocation: str | None = Field(None, alias="@schemaLocation")
     description: str | None = None
     severity: str | None = None
     ticketType: str | None = None
@@ -150,7 +154,22 @@ class TroubleTicketOut(BaseModel):
     stage: str | None = None
     category: dict[str, Any] | None = None
     region: dict[str, Any] | None = None
+    regionPending: bool | None = Field(None, description="Manyi: waiting in triage for its region")
     team: dict[str, Any] | None = None
     slaClock: list[SlaClockOut] | None = None
     callback: list[dict[str, Any]] | None = None
+    slaBreached: bool | None = None
     nextActions: list[str] | None = None
+    version: int | None = None
+
+
+def ticket_json_schema() -> dict[str, Any]:
+    """The JSON Schema that a ManyiTroubleTicket's @schemaLocation points at."""
+    schema = TroubleTicketOut.model_json_schema(by_alias=True)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **schema,
+        "title": "ManyiTroubleTicket",
+        "description": "TMF621 TroubleTicket (v4) extended with Manyi's fields: stage, category, region, "
+        "regionPending, team, slaClock, slaBreached, nextActions, version. / 满意扩展的 TMF621 工单。",
+    }

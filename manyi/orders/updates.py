@@ -13,6 +13,7 @@ from manyi.core.limits import is_whole_number
 from manyi.orders import closed_loop, service
 from manyi.orders.models import WorkOrder
 from manyi.orders.tmf_schemas import NoteIn, TroubleTicketUpdate
+from manyi.orders.triage import place_order
 from manyi.org.reference import team_name, user_by_username
 
 READ_ONLY = frozenset(
@@ -36,7 +37,6 @@ READ_ONLY = frozenset(
         "@schemaLocation",
         "stage",
         "category",
-        "region",
         "slaClock",
         "slaBreached",
         "nextActions",
@@ -111,6 +111,11 @@ def apply_patch(c: Ctx, order: WorkOrder, patch: dict[str, Any]) -> None:
         where = ".".join(str(p) for p in first["loc"]) or "body"
         raise ApiError(400, f"{where}: {first['msg']}", field=where) from None
     actor = c.principal.user_id
+    # A dispatcher places a ticket waiting in triage; the same region again changes nothing.
+    if update.region is not None and (order.region_pending or update.region.id != order.region_code):
+        place_order(
+            c.session, order_id=order.id, region_code=update.region.id, actor_id=actor, scope=c.scope()
+        )
     if any(v is not None for v in (update.description, update.name, update.priority, update.severity)):
         priority = None
         if update.priority is not None:

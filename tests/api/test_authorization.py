@@ -15,6 +15,7 @@ import pytest
 
 from manyi.app import create_app
 from manyi.auth.permissions import ROLE_PERMISSIONS, ROLES
+from manyi.customers.service import create_customer
 from tests.api.conftest import Api
 from tests.api.test_tickets import BASE, MERGE, new_ticket
 
@@ -105,8 +106,23 @@ CASES.update(
             ),
             200,
         ),
+        ("DELETE", CUSTOMERS + "/{id}"): Case(
+            "customer:delete",
+            True,
+            lambda a, h, t: a.client.delete(f"{CUSTOMERS}/{_orderless_customer(a)}", headers=h),
+            204,
+        ),
     }
 )
+
+
+def _orderless_customer(api: Api) -> int:
+    """A customer in 西湖区 without orders, which a PIPL erasure may remove."""
+    customer = create_customer(api.session, name="钱七", brand="easyown", region_code="330106")
+    api.session.commit()
+    return customer.id
+
+
 for _base in ("/tmf-api/troubleTicket/v4", "/tmf-api/customerManagement/v4"):
     CASES[("POST", f"{_base}/hub")] = Case(
         "hub:manage",
@@ -127,6 +143,8 @@ PUBLIC = {
     ("GET", "/readyz"),
     ("GET", "/metrics"),
     ("GET", "/"),
+    ("GET", "/api/v1/schemas/ManyiTroubleTicket"),
+    ("GET", "/api/v1/schemas/ManyiCustomer"),
 }
 
 
@@ -148,7 +166,7 @@ def _expected(case: Case, role: str, regions: tuple[str, ...], response: Any) ->
         if case.out is not None:
             return case.out
         if case.ok == 201:
-            return 422  # the customer is unknown to a caller outside its region
+            return 400  # the customer is unknown to a caller outside its region (TMF: 400, not 422)
         return 200 if case.call is _list else 404
     return case.ok
 

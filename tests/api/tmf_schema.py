@@ -1,7 +1,7 @@
 """Validate API bodies against the definitions of an official TMF swagger 2.0 file (tests/tmf_specs).
 
 The whole swagger document is the root resource of a `referencing` registry, so a definition's
-`$ref: "#/definitions/X"` resolves inside the same file, as the swagger means it. Date-times are
+`$ref: "#/definitions/X"` resolves inside the same file, as the swagger means it. Date-times and URIs are
 checked too (jsonschema checks no formats unless asked, and its own date-time check needs a package
 we do not install). `partial=True` validates a TMF630 `fields=` selection: the properties present must
 conform, the definition's required ones may be absent because the client asked for fewer.
@@ -33,6 +33,17 @@ def _date_time(value: object) -> bool:
     if not RFC3339.match(value):
         raise ValueError(f"{value!r} is not an RFC 3339 date-time with an offset")
     datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    return True
+
+
+URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$")  # RFC 3986: a scheme, then no spaces
+
+
+@FORMATS.checks("uri", raises=ValueError)
+def _uri(value: object) -> bool:
+    # `format: uri` is an absolute URI: "/api/v1/…" is a relative reference, not one.
+    if isinstance(value, str) and not URI.match(value):
+        raise ValueError(f"{value!r} is not an absolute URI")
     return True
 
 

@@ -83,6 +83,15 @@ def test_every_control_on_every_page_has_a_label(console: Console, lang: str) ->
     service.transition_order(
         console.session, order_id=resolved.id, action="resolve", resolution_code="explained"
     )
+    # One waiting in triage, so the board shows its "awaiting region" forms too.
+    service.create_order(
+        console.session,
+        type="fault",
+        description="无区域",
+        channel="web",
+        region_code="330000",
+        region_pending=True,
+    )
     console.session.commit()
     pages = {
         "agent": [

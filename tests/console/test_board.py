@@ -173,3 +173,68 @@ def test_bulk_assign_is_all_or_nothing_and_names_the_bad_order(console: Console)
         assert console.session.get(WorkOrder, order.id).assignee_id is None  # type: ignore[union-attr]
     assert not console.session.scalars(select(OrderEvent).where(OrderEvent.action == "assigned")).all()
     console.session.rollback()
+
+
+# --- triage: orders awaiting their region ---------------------------------------------------------
+
+
+def _triage_order(console: Console) -> WorkOrder:
+    """What a standard TMF client's ticket without region becomes: waiting in the top region."""
+    order = service.create_order(
+        console.session,
+        type="fault",
+        description="光猫红灯",
+        channel="web",
+        region_code="330000",
+        region_pending=True,
+    )
+    console.session.commit()
+    return order
+
+
+def test_orders_awaiting_their_region_are_listed_and_placed(console: Console) -> None:
+    waiting = _triage_order(console)
+    number = waiting.number
+    placed_before = _order(console)
+    staff = console.user("dispatcher")
+    page = staff.get("/board")
+    triage = page.text.split('id="triage-h"')[1].split("</section>")[0]
+    assert "待定区域" in page.text and waiting.number in triage and placed_before.number not in triage
+    assert 'name="target_region"' in triage and "西湖区" in triage
+    # A dispatcher of 杭州市 does not see the province's triage at all.
+    assert waiting.number not in console.user("dispatcher", regions=("330100",)).get("/board").text
+    response = staff.post("/board/place", data={"order": str(waiting.id), "target_region": "330106"})
+    assert response.status_code == 303, response.text
+    follow = staff.client.get(response.headers["location"])
+    assert f"工单 {waiting.number} 已指定区域：西湖区" in text_of(follow.text)
+    assert 'id="triage-h"' not in follow.text  # nothing waits any more
+    console.session.expire_all()
+    order = console.session.get(WorkOrder, waiting.id)
+    assert order is not None and (order.region_code, order.region_pending) == ("330106", False)
+    assert order.team_id == console.operator.field_team.id  # routed again for 西湖区
+    event = console.session.scalars(select(OrderEvent).where(OrderEvent.action == "placed")).one()
+    assert event.actor_id == staff.user.id
+    console.session.rollback()
+    page = staff.get(f"/orders/{number}").text
+    assert "指定区域" in page  # the timeline names the event
+
+
+def test_placing_refuses_a_missing_region_a_placed_order_and_other_regions(console: Console) -> None:
+    waiting = _triage_order(console)
+    placed = _order(console)
+    staff = console.user("dispatcher")
+    no_region = staff.post("/board/place", data={"order": str(waiting.id), "target_region": ""})
+    assert no_region.status_code == 422 and "请选择区域。" in no_region.text
+    again = staff.post("/board/place", data={"order": str(placed.id), "target_region": "330106"})
+    assert again.status_code == 422 and f"工单 {placed.number} 已有区域。" in again.text
+    province = console.user("dispatcher", regions=("330000",), username="province_dispatcher")
+    assert province.get("/board").status_code == 200
+    missing = console.user("dispatcher", regions=("330100",)).post(
+        "/board/place", data={"order": str(waiting.id), "target_region": "330106"}
+    )
+    assert missing.status_code == 422 and "不在您的管辖区域内" in missing.text
+    assert console.user("technician").post("/board/place", data={"order": str(waiting.id)}).status_code == 403
+    console.session.expire_all()
+    order = console.session.get(WorkOrder, waiting.id)
+    assert order is not None and order.region_pending and order.region_code == "330000"
+    console.session.rollback()

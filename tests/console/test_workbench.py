@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from manyi.customers.contacts import ContactIn
+from manyi.customers.erasure import erase_customer
 from manyi.customers.models import Customer, Subscription
+from manyi.customers.service import create_customer
 from manyi.orders.models import Category, OrderEvent, WorkOrder
 from manyi.orders.service import create_order, transition_order
 from manyi.sla.models import SlaClock
@@ -369,3 +372,40 @@ def test_the_workbench_speaks_english_when_asked(console: Console) -> None:
     assert "Find the caller" in home and "My team's queue" in home
     form = text_of(agent.get(f"/workbench/new?customer={console.operator.customer.id}").text)
     assert "Preview deadlines" in form and "Order type" in form
+
+
+def test_customer_panel_shows_an_organization_and_its_contacts(console: Console) -> None:
+    session = console.session
+    company = create_customer(
+        session,
+        name="某某科技有限公司",
+        brand="gotone",
+        region_code="330106",
+        kind="organization",
+        contacts=[
+            ContactIn(name="王经理", title="信息中心主任", phone="13712345678", email="wang@example.com"),
+            ContactIn(name="李工", phone="0571-87654321"),
+        ],
+    )
+    session.commit()
+    text = text_of(console.user("agent", REGION).get(f"/workbench/customer/{company.id}").text)
+    for fact in ("政企客户", "联系人", "王经理", "信息中心主任", "13712345678", "wang@example.com", "李工"):
+        assert fact in text, fact
+    masked = text_of(console.user("partner", REGION).get(f"/workbench/customer/{company.id}").text)
+    assert "137****5678" in masked and "13712345678" not in masked
+    person = text_of(
+        console.user("agent", REGION).get(f"/workbench/customer/{console.operator.customer.id}").text
+    )
+    assert "个人客户" in person and "联系人" not in person
+
+
+def test_an_erased_customer_is_not_found_by_lookup_and_its_panel_says_so(console: Console) -> None:
+    op = console.operator
+    customer_id = op.customer.id
+    erase_customer(console.session, customer_id=customer_id, reason="客户要求删除个人信息")
+    console.session.commit()
+    agent = console.user("agent", REGION)
+    for query in ("13812345678", "C0001", "已删除"):
+        assert agent.get("/workbench", params={"q": query}).status_code == 200, query  # no redirect: no hit
+    panel = text_of(agent.get(f"/workbench/customer/{customer_id}").text)
+    assert "该客户的个人信息已于" in panel and "张三" not in panel and "13812345678" not in panel

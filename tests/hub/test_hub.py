@@ -243,16 +243,16 @@ def test_hub_needs_hub_manage_and_a_login(api: Api) -> None:
         assert api.client.post(path, json=body).status_code == 401
 
 
-@pytest.mark.parametrize(
+@pytest.mark.parametrize(  # the hub lives under /tmf-api/: refused values are 400 there, not 422
     ("body", "status", "field"),
     [
-        ({"callback": "crm.example.com"}, 422, "callback"),
-        ({"callback": "mailto:ops@example.com"}, 422, "callback"),
-        ({"callback": "https://crm.example.com/x?y=1"}, 422, "callback"),
+        ({"callback": "crm.example.com"}, 400, "callback"),
+        ({"callback": "mailto:ops@example.com"}, 400, "callback"),
+        ({"callback": "https://crm.example.com/x?y=1"}, 400, "callback"),
         ({}, 400, "callback"),
         ({"callback": 12}, 400, "callback"),
-        ({"callback": "https://crm.example.com", "query": "eventType"}, 422, "query"),
-        ({"callback": "https://crm.example.com", "query": "eventType=CustomerCreateEvent"}, 422, "query"),
+        ({"callback": "https://crm.example.com", "query": "eventType"}, 400, "query"),
+        ({"callback": "https://crm.example.com", "query": "eventType=CustomerCreateEvent"}, 400, "query"),
     ],
 )
 def test_bad_subscriptions_name_the_field(api: Api, body: dict[str, Any], status: int, field: str) -> None:
