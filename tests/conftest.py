@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import uuid
 from collections.abc import Iterator
+from typing import Any
 from contextlib import closing
 from pathlib import Path
 
@@ -168,3 +169,27 @@ def session(engine: Engine) -> Iterator[Session]:
     factory = sessionmaker(engine, expire_on_commit=False)
     with factory() as s:
         yield s
+
+
+# One Chromium for the whole run, wherever its tests live (console, operations): Playwright's sync
+# API cannot start a second instance while the first one's loop runs in this thread.
+CHROMIUM = Path("/usr/bin/chromium")
+REQUIRE_BROWSER = os.environ.get("MANYI_REQUIRE_BROWSER") == "1"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if REQUIRE_BROWSER:
+            raise RuntimeError(
+                "MANYI_REQUIRE_BROWSER=1 but /usr/bin/chromium is missing (apt-get install chromium)"
+            )
+        pytest.skip("Chromium not installed: apt-get install -y chromium chromium-driver")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-background-networking"]
+        )
+        yield browser
+        browser.close()

@@ -34,11 +34,12 @@ def _ok(args: list[str], input: str | None = None) -> str:
 def test_an_operator_installs_imports_staff_and_an_agent_opens_an_order(empty_db: str) -> None:
     _ok(["db", "upgrade"])
     _ok(
-        ["setup", "--province", "湖南省", "--admin", "boss", "--password-stdin"], input="boss-passw0rd-2026\n"
+        ["setup", "--province", "湖南省", "--admin", "boss", "--password-stdin"],
+        input="xiangjiang-Tide-2026\n",
     )
     imported = _ok(["org", "import", str(EXAMPLES / "org.xlsx")])
     assert "users: 14 created" in imported and "14 new user(s) were created without a password" in imported
-    _ok(["user", "set-password", "zhangwei", "--password-stdin"], input="zhangwei-passw0rd\n")
+    _ok(["user", "set-password", "zhangwei", "--password-stdin"], input="Yuelu-Hill-7733\n")
     with unit_of_work() as s:
         customer = create_customer(
             s, name="赵女士", brand="gotone", region_code="430102", phone="13907310001"
@@ -48,7 +49,7 @@ def test_an_operator_installs_imports_staff_and_an_agent_opens_an_order(empty_db
         # The imported agent without a password cannot log in; zhangwei, given one, can.
         lina = _login(browser, "lina", "")
         assert lina.status_code != 303
-        answer = _login(browser, "zhangwei", "zhangwei-passw0rd")
+        answer = _login(browser, "zhangwei", "Yuelu-Hill-7733")
         assert answer.status_code == 303, answer.text
         page = browser.get(f"/workbench/new?customer={customer_id}")
         assert page.status_code == 200 and 'name="region" value="430102"' in page.text

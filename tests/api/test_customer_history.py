@@ -41,7 +41,7 @@ def test_red_and_blue_list_changes_need_the_list_permission_and_a_reason(api: Ap
     refused = _patch(api, cid, "agent", _flag("red", "重要客户"))
     assert refused.status_code == 403 and "customer:flag" in refused.json()["message"]
     no_reason = _patch(api, cid, "supervisor", _flag("red"))
-    assert no_reason.status_code == 422 and no_reason.json()["message"].startswith("listFlagReason:")
+    assert no_reason.status_code == 400 and no_reason.json()["message"].startswith("listFlagReason:")
     assert _stored_flag(api, cid) is None and len(_history(api, cid).json()) == events
     assert _patch(api, cid, "supervisor", _flag("red", "省公司重要客户")).status_code == 200
     # The complaint experts keep the blue list; they may not change other data.

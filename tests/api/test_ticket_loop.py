@@ -73,17 +73,17 @@ def test_bad_contact_notes_are_refused_naming_the_field_and_change_nothing(api: 
         ({"@type": "Memo", "text": "x"}, "note.@type: expected Note or ContactAttemptNote"),
     ):
         response = patch(api, tid, {"note": [note]})
-        assert response.status_code == 422 and message in response.json()["message"], response.text
+        assert response.status_code == 400 and message in response.json()["message"], response.text
     ticket = api.client.get(f"{BASE}/{tid}", headers=api.headers()).json()
     assert ticket["status"] == "acknowledged" and ticket.get("note", []) == []
     created = new_ticket(api, note=[{"@type": "ContactAttemptNote", "outcome": "reached", "text": "x"}])
-    assert created.status_code == 422 and "send it with PATCH" in created.json()["message"]
+    assert created.status_code == 400 and "send it with PATCH" in created.json()["message"]
 
 
 def test_every_complaint_gets_a_callback_before_it_closes(api: Api) -> None:
     tid = _resolved_complaint(api)
     plain = patch(api, tid, {"status": "closed"}, role="callback_agent")
-    assert plain.status_code == 422
+    assert plain.status_code == 400
     assert plain.json()["message"].startswith(
         "callbackResult: a resolved complaint closes only through its callback"
     )
@@ -108,9 +108,9 @@ def test_every_complaint_gets_a_callback_before_it_closes(api: Api) -> None:
 def test_an_unsatisfied_callback_reopens_the_ticket_to_its_owner(api: Api) -> None:
     tid = _resolved_complaint(api)
     wrong = patch(api, tid, {"status": "closed", "callbackResult": "unsatisfied"}, role="callback_agent")
-    assert wrong.status_code == 422 and "moves it to inProgress" in wrong.json()["message"]
+    assert wrong.status_code == 400 and "moves it to inProgress" in wrong.json()["message"]
     unknown = patch(api, tid, {"callbackResult": "happy"}, role="callback_agent")
-    assert unknown.status_code == 422 and unknown.json()["message"].startswith(
+    assert unknown.status_code == 400 and unknown.json()["message"].startswith(
         "callbackResult: expected one of"
     )
     ticket = patch(api, tid, {"callbackResult": "unsatisfied"}, role="callback_agent").json()
@@ -128,7 +128,7 @@ def test_unreachable_after_the_contact_rule_closes_the_ticket(api: Api) -> None:
             assert patch(api, tid, {"note": [failed]}, role="callback_agent").status_code == 200
     with time_machine.travel(start + timedelta(hours=3), tick=False):
         early = patch(api, tid, {"callbackResult": "unreachable"}, role="callback_agent")
-        assert early.status_code == 422
+        assert early.status_code == 400
         assert "2 of 3 failed attempts; next possible after" in early.json()["message"]
     with time_machine.travel(start + timedelta(hours=4, minutes=2), tick=False):
         assert patch(api, tid, {"note": [failed]}, role="callback_agent").status_code == 200
@@ -141,6 +141,6 @@ def test_cancelling_a_complaint_needs_a_reason_and_a_handler_or_supervisor(api: 
     tid = _complaint(api)
     assert patch(api, tid, {"status": "cancelled", "statusChangeReason": "撤诉"}).status_code == 403
     no_reason = patch(api, tid, {"status": "cancelled"}, role="supervisor")
-    assert no_reason.status_code == 422 and no_reason.json()["message"].startswith("reason:")
+    assert no_reason.status_code == 400 and no_reason.json()["message"].startswith("reason:")
     done = patch(api, tid, {"status": "cancelled", "statusChangeReason": "客户撤诉"}, role="supervisor")
     assert done.status_code == 200 and done.json()["status"] == "cancelled"

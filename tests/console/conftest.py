@@ -31,7 +31,6 @@ from tests.operator_fixture import Operator
 
 PASSWORD = "correct-horse-9"
 PASSWORD_HASH = hash_password(PASSWORD)
-CHROMIUM = Path("/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("MANYI_REQUIRE_BROWSER") == "1"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 WEST_LAKE = ("330106",)  # 西湖区, the test customer's district: the regions of staff who see its orders
@@ -139,24 +138,6 @@ def new_order(
 
 
 # --- the browser -------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if REQUIRE_BROWSER:
-            raise RuntimeError(
-                "MANYI_REQUIRE_BROWSER=1 but /usr/bin/chromium is missing (apt-get install chromium)"
-            )
-        pytest.skip("Chromium not installed: apt-get install -y chromium chromium-driver")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-background-networking"]
-        )
-        yield browser
-        browser.close()
 
 
 @dataclass

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from tests.api.conftest import api
-from tests.console.conftest import browser, chromium, console
+from tests.console.conftest import browser, console
 
-__all__ = ["api", "browser", "chromium", "console"]
+__all__ = ["api", "browser", "console"]

@@ -54,7 +54,7 @@ def test_bad_input_is_one_line_and_changes_nothing(empty_db: str) -> None:
     assert run(["db", "upgrade"])[0] == 0
     before = _counts()
     for args, stdin, expected in [
-        (SETUP, "short\n", "password: expected at least"),
+        (SETUP, "short\n", "password: The password needs at least 10 characters"),
         (
             ["setup", "--province", "湖男省", "--admin", "boss", "--password-stdin"],
             "a-long-passw0rd\n",
