@@ -12,9 +12,9 @@ import shutil
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from typing import Any
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
