@@ -11,8 +11,8 @@ from manyi.api.errors import ApiError
 from manyi.core.errors import ValidationFailed
 from manyi.orders import service
 from manyi.orders.models import WorkOrder
-from manyi.orders.tmf_schemas import TroubleTicketUpdate
-from manyi.org.reference import team_name, user_by_username
+from manyi.orders.tmf_schemas import RelatedParty, TroubleTicketUpdate
+from manyi.org.reference import team_name, user_by_username, user_index
 
 READ_ONLY = frozenset(
     {
@@ -40,7 +40,16 @@ READ_ONLY = frozenset(
         "slaBreached",
         "nextActions",
         "version",
+        # Not TMF fields, but what clients try for the first-responsible agent (首问责任制) and the
+        # creator: neither ever changes, so they are refused rather than ignored.
+        "owner",
+        "ownerId",
+        "createdBy",
     }
+)
+# Everything TroubleTicketUpdate reads; any other key would be silently ignored, so it is refused.
+WRITABLE = frozenset(
+    {"@type", *(field.alias or name for name, field in TroubleTicketUpdate.model_fields.items())}
 )
 
 
@@ -74,6 +83,12 @@ def apply_patch(c: Ctx, order: WorkOrder, patch: dict[str, Any]) -> None:
     for key in patch:
         if key in READ_ONLY:
             raise ApiError(400, f"{key}: is read-only and cannot be changed with PATCH", field=key)
+        if key not in WRITABLE:
+            raise ApiError(
+                400,
+                f"{key}: not a ticket field PATCH can change; expected {', '.join(sorted(WRITABLE))}",
+                field=key,
+            )
     if patch.get("@type") not in (None, "TroubleTicket", "ManyiTroubleTicket"):
         raise ApiError(
             400, f"@type: expected TroubleTicket or ManyiTroubleTicket, got {patch['@type']!r}", field="@type"
@@ -84,6 +99,7 @@ def apply_patch(c: Ctx, order: WorkOrder, patch: dict[str, Any]) -> None:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"
         raise ApiError(400, f"{where}: {first['msg']}", field=where) from None
+    assignees = _assignees(c, order, update.related_party or [])
     actor = c.principal.user_id
     if any(v is not None for v in (update.description, update.name, update.priority, update.severity)):
         priority = None
@@ -121,9 +137,7 @@ def apply_patch(c: Ctx, order: WorkOrder, patch: dict[str, Any]) -> None:
                 actor_id=actor,
                 reason=update.status_change_reason,
             )
-    for party in update.related_party or []:
-        if (party.role or "").lower() != "assignee":
-            continue
+    for party in assignees:
         user = user_by_username(c.session, party.id)
         if user is None:
             raise ValidationFailed(f"relatedParty: unknown user {party.id!r}", field="relatedParty")
@@ -140,3 +154,41 @@ def apply_patch(c: Ctx, order: WorkOrder, patch: dict[str, Any]) -> None:
             resolution_code=update.resolution_code or update.status_change_reason,
             resolution=update.status_change_reason,
         )
+
+
+def _party_role(party: RelatedParty) -> str:
+    role = (party.role or "").lower()
+    return "customer" if not role and party.referred_type == "Customer" else role
+
+
+def _assignees(c: Ctx, order: WorkOrder, parties: list[RelatedParty]) -> list[RelatedParty]:
+    """The assignee entries of a PATCH's relatedParty; the customer and the owner may only be
+    echoed back unchanged (a GET-modify-PATCH client sends them), never changed: a change would
+    otherwise be answered 200 and silently not made."""
+    owner = user_index(c.session).get(order.owner_id) if order.owner_id else None
+    current = {
+        "customer": str(order.customer_id) if order.customer_id else None,
+        "owner": owner.username if owner else None,
+    }
+    assignees = []
+    for i, party in enumerate(parties):
+        role = _party_role(party)
+        if role == "assignee":
+            assignees.append(party)
+        elif role in current:
+            if party.id != current[role]:
+                what = "customer" if role == "customer" else "owner (the first-responsible agent, 首问责任人)"
+                raise ApiError(
+                    400,
+                    f"relatedParty[{i}]: the ticket's {what} is read-only and cannot be changed with "
+                    f"PATCH (it is {current[role] or 'not set'}, got {party.id!r})",
+                    field="relatedParty",
+                )
+        else:
+            raise ApiError(
+                400,
+                f"relatedParty[{i}].role: expected assignee (customer and owner are read-only), "
+                f"got {party.role!r}",
+                field="relatedParty",
+            )
+    return assignees
