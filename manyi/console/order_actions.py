@@ -18,6 +18,7 @@ from manyi.core.clock import zone
 from manyi.core.errors import IllegalTransition, ManyiError, NotFound, StaleVersion, ValidationFailed
 from manyi.core.settings import get_settings
 from manyi.orders import service
+from manyi.orders.transfers import TransferOutsideRegion
 
 router = APIRouter(include_in_schema=False)
 
@@ -69,6 +70,10 @@ def explain(p: Page, exc: Exception) -> str:
     if isinstance(exc, IllegalTransition):
         return p.gettext(
             "This action is not possible for the order as it is now. The page shows what can be done."
+        )
+    if isinstance(exc, TransferOutsideRegion):
+        return p.gettext(
+            "That team works in another region and could not see this order. Choose one of the teams offered."
         )
     if isinstance(exc, ManyiError) and exc.field in FIELD_MESSAGES:
         return p.gettext(FIELD_MESSAGES[exc.field])

@@ -20,7 +20,7 @@ from manyi.core.masking import mask_phone
 from manyi.orders import lifecycle
 from manyi.orders.categories import category_by_id
 from manyi.orders.models import WorkOrder
-from manyi.orders.overview import order_overview, team_choices, team_members
+from manyi.orders.overview import order_overview, team_members, transfer_targets
 from manyi.orders.resolutions import RESOLUTION_CODES
 from manyi.orders.timeline import Entry, order_timeline
 from manyi.org.reference import region_index, team_name, user_index
@@ -247,7 +247,8 @@ def order_context(p: Page, order: WorkOrder, *, values: dict[str, str] | None = 
         "reason_required": REASON_REQUIRED,
         "dangerous": DANGEROUS,
         "resolution_codes": RESOLUTION_CODES,
-        "teams": team_choices(p.session) if "transfer" in actions else [],
+        # Only teams that can see the order: the service refuses the others (orders.transfers).
+        "teams": transfer_targets(p.session, region_code=order.region_code) if "transfer" in actions else [],
         "members": (
             team_members(p.session, team_id=order.team_id)
             if can_update and order.status not in lifecycle.TERMINAL

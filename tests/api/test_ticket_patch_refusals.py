@@ -1,5 +1,6 @@
 """TMF621 PATCH refuses what it would otherwise ignore: the owner, the creator and the customer of a
-ticket are read-only (400, nothing changed); an echo of the current parties plus an assignee works."""
+ticket are read-only (400, nothing changed); an echo of the current parties plus an assignee works.
+And a transfer to a team that cannot see the ticket is 422, nothing changed."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from manyi.org.models import Team
 from tests.api.conftest import Api
 from tests.api.test_tickets import BASE, new_ticket, patch
 
@@ -64,3 +66,21 @@ def test_echoing_the_current_parties_with_a_new_assignee_is_accepted(api: Api) -
     assert response.status_code == 200, response.text
     roles = {p["role"]: p["id"] for p in response.json()["relatedParty"]}
     assert roles == {"customer": str(api.operator.customer.id), "owner": "agent_all", "assignee": tech}
+
+
+def test_transfer_to_a_team_that_cannot_see_the_ticket_is_422_and_changes_nothing(api: Api) -> None:
+    ningbo = Team(
+        name="宁波装维班", department_id=api.operator.field_team.department_id, region_code="330200"
+    )
+    api.session.add(ningbo)
+    api.session.commit()
+    tid = new_ticket(api).json()["id"]  # of a West Lake customer
+    before = _get(api, tid)
+    response = patch(api, tid, {"team": {"id": str(ningbo.id)}, "description": "改过的描述"})
+    assert response.status_code == 422, response.text
+    error = response.json()
+    assert error["message"].startswith(f"team: team {ningbo.id} (宁波装维班) works in region 330200")
+    assert "cannot see orders of region 330106" in error["message"]
+    assert _get(api, tid) == before
+    office = patch(api, tid, {"team": {"id": str(api.operator.back_office.id)}})
+    assert office.status_code == 200 and office.json()["team"]["id"] == str(api.operator.back_office.id)
