@@ -16,7 +16,7 @@ from manyi.console.labels import LABELS
 from manyi.console.templating import local
 from manyi.core.clock import now
 from manyi.core.errors import NotFound
-from manyi.core.masking import mask_phone
+from manyi.core.masking import mask_phone, mask_service_number
 from manyi.orders import lifecycle
 from manyi.orders.categories import category_by_id
 from manyi.orders.models import WorkOrder
@@ -237,7 +237,11 @@ def order_context(p: Page, order: WorkOrder, *, values: dict[str, str] | None = 
         "region_name": region.name if region else order.region_code,
         "customer_phone": (customer.phone if pii else mask_phone(customer.phone)) if customer else "",
         "service_number": (
-            (subscription.service_number if pii else mask_phone(subscription.service_number))
+            (
+                subscription.service_number
+                if pii
+                else mask_service_number(subscription.service_number, subscription.product)
+            )
             if subscription
             else ""
         ),
