@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from manyi.api.errors import ApiError
 from manyi.core.crypto import decrypt
-from manyi.core.masking import mask_id_number, mask_phone
+from manyi.core.masking import mask_id_number, mask_phone, mask_service_number, mask_values
 from manyi.customers.models import Customer, Subscription
 from manyi.org.reference import region_index
 
@@ -31,7 +31,9 @@ def documents(session: Session, customers: list[Customer], *, pii: bool) -> list
         ):
             subs.setdefault(s.customer_id, []).append(s)
     regions = region_index(session)
-    return [_document(c, subs.get(c.id, []), regions.get(c.region_code), pii) for c in customers]
+    docs = [_document(c, subs.get(c.id, []), regions.get(c.region_code), pii) for c in customers]
+    # The fields that hold phone and ID numbers are masked above; any other text that holds one too.
+    return docs if pii else [mask_values(d) for d in docs]
 
 
 def _document(c: Customer, subs: list[Subscription], region: Any, pii: bool) -> dict[str, Any]:
@@ -84,8 +86,8 @@ def _document(c: Customer, subs: list[Subscription], region: Any, pii: bool) -> 
                 "id": str(s.id),
                 "product": s.product,
                 "serviceNumber": s.service_number
-                if pii or s.product != "mobile"
-                else mask_phone(s.service_number),
+                if pii
+                else mask_service_number(s.service_number, s.product),
                 "address": s.address,
                 "status": s.status,
             }

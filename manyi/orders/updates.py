@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from manyi.api.deps import Ctx
 from manyi.api.errors import ApiError
 from manyi.core.errors import ValidationFailed
+from manyi.core.masking import mask_text
 from manyi.orders import service
 from manyi.orders.models import WorkOrder
 from manyi.orders.tmf_schemas import RelatedParty, TroubleTicketUpdate
@@ -100,6 +101,12 @@ def apply_patch(c: Ctx, order: WorkOrder, patch: dict[str, Any]) -> None:
         where = ".".join(str(p) for p in first["loc"]) or "body"
         raise ApiError(400, f"{where}: {first['msg']}", field=where) from None
     assignees = _assignees(c, order, update.related_party or [])
+    if not c.principal.can("pii:read"):
+        # Sent back as read (masked): unchanged, not a request to overwrite the stored numbers.
+        if update.description is not None and update.description == mask_text(order.description):
+            update.description = None
+        if update.name is not None and update.name == mask_text(order.title):
+            update.name = None
     actor = c.principal.user_id
     if any(v is not None for v in (update.description, update.name, update.priority, update.severity)):
         priority = None
