@@ -43,13 +43,22 @@ def duration(seconds: float | None) -> str:
     return f"{sign}{minutes}{m}"
 
 
+class Typed(str):
+    """What the staff member typed into this very form, shown back after a refusal: not masked, or
+    saving the form again would store the masked text in place of what they wrote."""
+
+
+def as_typed(value: Any) -> Typed:
+    return Typed("" if value is None else value)
+
+
 @pass_context
 def _masked_unless_pii(context: Context, value: Any) -> Any:
     """Every value a page prints, with phone and ID numbers masked for a staff member without the PII
     permission: the fields that hold them are masked where they are read, and this also covers free
     text (descriptions, notes, titles agents typed a callback number into) and any field added later.
     A page without a signed-in staff member (login, errors) masks too."""
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str) or not value or isinstance(value, Typed):
         return value
     page = context.get("page")
     can = getattr(page, "can", None)
@@ -75,6 +84,7 @@ def _environment() -> Environment:
     env.filters["local"] = local
     env.filters["duration"] = duration
     env.filters["phone"] = mask_phone
+    env.filters["as_typed"] = as_typed
     env.globals["label"] = label
     return env
 

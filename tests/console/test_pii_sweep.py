@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from manyi.console.app import PAGE_ROUTERS
 from manyi.console.pages import PAGES
-from manyi.orders.models import Category, RoutingRule
+from manyi.orders.models import Category, RoutingRule, WorkOrder
 from manyi.sla.models import SlaPolicy
 from tests.console.conftest import Console, text_of
 from tests.pii_fixture import ID_NUMBER, NO_PII_ROLES, PHONE, SECOND_LINE, PiiWorld, seed_pii
@@ -147,3 +147,33 @@ def test_workbench_lookup_by_a_full_phone_or_id_number_is_refused_without_pii(
     agent = console.user("agent").get("/workbench", params={"q": q})
     if q != ID_NUMBER:  # the lookup has no ID-number key
         assert agent.status_code == 303, q
+
+
+def test_what_a_partner_typed_is_shown_back_whole_and_saved_whole(console: Console, world: PiiWorld) -> None:
+    """The form a refusal or a preview shows again keeps the staff member's own text unmasked: saving
+    it must not store the masked text (the rest of the page stays masked)."""
+    partner = console.user("partner")
+    typed = "客户要求回拨 13900002222，白天在家"
+    form = {
+        "customer": str(world.customer_id),
+        "idempotency_key": "pii-1",
+        "type": "complaint",
+        "channel": "partner",
+        "priority": "3",
+        "severity": "minor",
+        "subscription": "",
+        "title": "",
+        "description": typed,
+    }
+    preview = partner.post("/workbench/new", {**form, "intent": "preview"})
+    assert preview.status_code == 200, preview.text
+    assert f">{typed}</textarea>" in preview.text
+    assert PHONE not in preview.text  # the customer's own phone, in the header: masked
+    saved = partner.post("/workbench/new", {**form, "intent": "save"})
+    assert saved.status_code == 303
+    number = saved.headers["location"].rsplit("/", 1)[1]
+    console.session.expire_all()
+    order = console.session.scalars(select(WorkOrder).where(WorkOrder.number == number)).one()
+    assert order.description == typed
+    console.session.commit()
+    assert "139****2222" in partner.get(f"/orders/{number}").text  # read back: masked
