@@ -43,6 +43,7 @@ def listener() -> Listener:
     server.stop()
 
 
+@pytest.mark.slow  # a dozen worker processes started and killed
 def test_worker_killed_mid_delivery_repeats_at_most_the_event_in_flight(
     engine: Engine, session: Session, listener: Listener, capsys: pytest.CaptureFixture[str]
 ) -> None:
