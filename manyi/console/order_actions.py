@@ -24,6 +24,7 @@ from manyi.orders.closed_loop import (
     NotYetUnreachable,
     WithdrawalNotAllowed,
 )
+from manyi.orders.transfers import TransferOutsideRegion
 
 router = APIRouter(include_in_schema=False)
 
@@ -92,6 +93,10 @@ def explain(p: Page, exc: Exception) -> str:
     loop_message = next((m for kind, m in LOOP_MESSAGES.items() if isinstance(exc, kind)), None)
     if loop_message is not None:
         return p.gettext(loop_message)
+    if isinstance(exc, TransferOutsideRegion):
+        return p.gettext(
+            "That team works in another region and could not see this order. Choose one of the teams offered."
+        )
     if isinstance(exc, ManyiError) and exc.field in FIELD_MESSAGES:
         return p.gettext(FIELD_MESSAGES[exc.field])
     return exc.message if isinstance(exc, ManyiError) else str(exc)

@@ -14,10 +14,11 @@ from manyi.console.order_actions import router as actions_router
 from manyi.console.order_files import router as files_router
 from manyi.console.order_loop import router as loop_router
 from manyi.console.order_view import load_order, render_order
-from manyi.core.masking import mask_phone
+from manyi.console.workbench_common import pii_search_refused
+from manyi.core.masking import PiiSearchRefused, mask_phone
 from manyi.orders import lifecycle
 from manyi.orders.overview import team_choices
-from manyi.orders.search import PAGE_SIZE, OrderFilters, search_orders
+from manyi.orders.search import PAGE_SIZE, OrderFilters, OrderPage, search_orders
 from manyi.org.reference import region_index, team_name
 
 router = APIRouter(include_in_schema=False)
@@ -67,9 +68,14 @@ def order_list(request: Request, p: Annotated[Page, Depends(page)]) -> Response:
     filters = _filters(request)
     offset = _offset(request)
     scope = p.scope()
-    result = search_orders(p.session, filters=filters, scope=scope, offset=offset)
-    regions = region_index(p.session)
     pii = p.can("pii:read")
+    refused = None
+    try:
+        result = search_orders(p.session, filters=filters, scope=scope, pii=pii, offset=offset)
+    except PiiSearchRefused:
+        refused = pii_search_refused(p)
+        result = OrderPage([], offset, False)
+    regions = region_index(p.session)
     rows = []
     for order in result.orders:
         customer = result.customers.get(order.customer_id) if order.customer_id else None
@@ -85,6 +91,8 @@ def order_list(request: Request, p: Annotated[Page, Depends(page)]) -> Response:
         )
     return p.render(
         "orders/list.html",
+        status_code=403 if refused else 200,
+        refused=refused,
         filters=filters,
         rows=rows,
         prev_url=_query(filters, max(0, offset - PAGE_SIZE)) if result.has_prev else None,

@@ -16,12 +16,12 @@ from manyi.console.labels import LABELS
 from manyi.console.templating import local
 from manyi.core.clock import now
 from manyi.core.errors import NotFound
-from manyi.core.masking import mask_phone
+from manyi.core.masking import mask_phone, mask_service_number
 from manyi.orders import closed_loop, lifecycle
 from manyi.orders.callbacks import loop_log, may_call_back
 from manyi.orders.categories import category_by_id
 from manyi.orders.models import WorkOrder
-from manyi.orders.overview import order_overview, team_choices, team_members
+from manyi.orders.overview import order_overview, team_members, transfer_targets
 from manyi.orders.resolutions import RESOLUTION_CODES
 from manyi.orders.timeline import Entry, order_timeline
 from manyi.org.reference import region_index, team_name, user_index
@@ -290,7 +290,11 @@ def order_context(p: Page, order: WorkOrder, *, values: dict[str, str] | None = 
         "region_name": region.name if region else order.region_code,
         "customer_phone": (customer.phone if pii else mask_phone(customer.phone)) if customer else "",
         "service_number": (
-            (subscription.service_number if pii else mask_phone(subscription.service_number))
+            (
+                subscription.service_number
+                if pii
+                else mask_service_number(subscription.service_number, subscription.product)
+            )
             if subscription
             else ""
         ),
@@ -304,7 +308,8 @@ def order_context(p: Page, order: WorkOrder, *, values: dict[str, str] | None = 
         "callback_results": closed_loop.CALLBACK_RESULTS if calls_back else (),
         "dangerous": DANGEROUS,
         "resolution_codes": RESOLUTION_CODES,
-        "teams": team_choices(p.session) if "transfer" in actions else [],
+        # Only teams that can see the order: the service refuses the others (orders.transfers).
+        "teams": transfer_targets(p.session, region_code=order.region_code) if "transfer" in actions else [],
         "members": (
             team_members(p.session, team_id=order.team_id)
             if can_update and order.status not in lifecycle.TERMINAL

@@ -7,13 +7,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from manyi.console import i18n
 from manyi.console.labels import label
 from manyi.core import limits
 from manyi.core.clock import zone
-from manyi.core.masking import mask_phone
+from manyi.core.masking import mask_phone, mask_text
 from manyi.core.settings import get_settings
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -42,11 +44,39 @@ def duration(seconds: float | None) -> str:
     return f"{sign}{minutes}{m}"
 
 
+class Typed(str):
+    """What the staff member typed into this very form, shown back after a refusal: not masked, or
+    saving the form again would store the masked text in place of what they wrote."""
+
+
+def as_typed(value: Any) -> Typed:
+    return Typed("" if value is None else value)
+
+
+@pass_context
+def _masked_unless_pii(context: Context, value: Any) -> Any:
+    """Every value a page prints, with phone and ID numbers masked for a staff member without the PII
+    permission: the fields that hold them are masked where they are read, and this also covers free
+    text (descriptions, notes, titles agents typed a callback number into) and any field added later.
+    A page without a signed-in staff member (login, errors) masks too."""
+    if not isinstance(value, str) or not value or isinstance(value, Typed):
+        return value
+    page = context.get("page")
+    can = getattr(page, "can", None)
+    if can is not None and can("pii:read"):
+        return value
+    masked = mask_text(value)
+    if masked == value:
+        return value
+    return Markup(masked) if isinstance(value, Markup) else masked
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,  # a misspelt variable is an error in tests, not a blank on a page
+        finalize=_masked_unless_pii,
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
@@ -55,6 +85,7 @@ def _environment() -> Environment:
     env.filters["local"] = local
     env.filters["duration"] = duration
     env.filters["phone"] = mask_phone
+    env.filters["as_typed"] = as_typed
     env.globals["label"] = label
     env.globals["limits"] = limits  # text maxima for maxlength attributes, the services' own
     return env

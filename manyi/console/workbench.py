@@ -13,12 +13,14 @@ from manyi.console.deps import MAX_PAGE, Page, page
 from manyi.console.workbench_common import (
     common_context,
     customer_subscriptions,
+    pii_search_refused,
     require_workbench,
     visible_customer,
 )
 from manyi.console.workbench_customer import change_list_flag, history_context
 from manyi.console.workbench_new import router as new_order_router
 from manyi.core.clock import now
+from manyi.core.masking import PiiSearchRefused
 from manyi.customers.contacts import contacts_of
 from manyi.customers.lookup import customer_names, lookup_callers
 from manyi.orders.queues import (
@@ -60,10 +62,13 @@ def workbench(
 ) -> Response:
     require_workbench(p)
     scope = p.scope()
-    hits = None
+    hits = refused = None
     if q.strip():
-        hits = lookup_callers(p.session, query=q, scope=scope, by_phone=p.can("pii:read"))
-        if len(hits) == 1:  # the caller is identified: straight to their panel
+        try:
+            hits = lookup_callers(p.session, query=q, scope=scope, pii=p.can("pii:read"))
+        except PiiSearchRefused:
+            refused = pii_search_refused(p)
+        if hits is not None and len(hits) == 1:  # the caller is identified: straight to their panel
             return p.redirect(f"/workbench/customer/{hits[0].customer.id}")
     user = p.session.get(User, p.principal.user_id)
     team_id = user.team_id if user else None
@@ -81,8 +86,10 @@ def workbench(
         )
     return p.render(
         "workbench/home.html",
+        status_code=403 if refused else 200,
         q=q,
         hits=hits,
+        refused=refused,
         mine=_queue_context(p, mine_queue),
         mine_number=mine,
         team=team_context,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from manyi.console.deps import Page
 from manyi.console.navigation import ENTRIES
 from manyi.core.errors import PermissionDenied
-from manyi.core.masking import mask_phone
+from manyi.core.masking import mask_phone, mask_service_number
 from manyi.customers.models import Customer, Subscription
 from manyi.customers.service import get_customer
 from manyi.orders.categories import category_by_id
@@ -52,6 +52,21 @@ def phone_shown(p: Page, phone: str | None) -> str:
     return (phone if p.can("pii:read") else mask_phone(phone)) or ""
 
 
+def service_number_shown(p: Page, subscription: Subscription) -> str:
+    """A subscription's service number: a mobile line's (a phone number) masked without the PII
+    permission, broadband and IPTV accounts in full."""
+    number = subscription.service_number
+    return (number if p.can("pii:read") else mask_service_number(number, subscription.product)) or ""
+
+
+def pii_search_refused(p: Page) -> str:
+    """What a role without the PII permission is told when it searches by a full phone or ID number."""
+    return p.gettext(
+        "Your role may not search by a full phone or ID number. Search by name, customer number or "
+        "broadband account instead."
+    )
+
+
 def category_name(p: Page, category_id: int | None) -> str:
     info = category_by_id(p.session, category_id) if category_id else None
     return info.name if info else ""
@@ -76,6 +91,7 @@ def common_context(p: Page) -> dict[str, Any]:
     """Helpers every workbench template uses."""
     return {
         "phone": lambda value: phone_shown(p, value),
+        "service_number": lambda subscription: service_number_shown(p, subscription),
         "labels": customer_labels(p),
         "category_name": lambda cid: category_name(p, cid),
     }

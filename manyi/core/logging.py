@@ -6,8 +6,17 @@ import logging
 import sys
 
 import structlog
+from structlog.typing import EventDict, WrappedLogger
+
+from manyi.core.masking import mask_values
 
 _configured = False
+
+
+def mask_pii(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """Mask phone and ID numbers in every logged value: log readers are not all allowed to read
+    them, and a log line is copied to places (files, collectors) no permission check reaches."""
+    return {key: mask_values(value) for key, value in event_dict.items()}
 
 
 def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
@@ -24,6 +33,7 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            mask_pii,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),

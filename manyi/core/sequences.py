@@ -3,12 +3,13 @@
 On PostgreSQL a real SEQUENCE: nextval is not transactional, so two transactions creating orders at
 the same moment never queue on a counter row (a counter row would stay locked until commit and
 serialise every creator). SQLite has one writer at a time anyway, so a counter row is enough there.
-Numbers lost to a rolled-back transaction are gaps, as with any database sequence.
+Numbers lost to a rolled-back transaction are gaps, as with any database sequence. Whatever writes
+numbers of a sequence's format without taking them from it advances it (advance_sequence).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Sequence, String, text
+from sqlalchemy import BigInteger, Sequence, String, func, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from manyi.core.db import Base, is_postgres
@@ -61,3 +62,25 @@ def reserve_values(session: Session, sequence: Sequence, count: int) -> list[int
         return sorted(int(v) for (v,) in rows)
     last = _sqlite_reserve(session, sequence.name, count)
     return list(range(last - count + 1, last + 1))
+
+
+def advance_sequence(session: Session, sequence: Sequence, at_least: int) -> None:
+    """Make sure the sequence never again hands out at_least or a smaller value: for numbers written
+    outside it (the demo, an import, a caller's own number in the sequence's format)."""
+    if is_postgres(session):
+        # The value the sequence handed out last (or one below its start, if it never did). setval is
+        # not transactional, like nextval: the advance outlives a rollback, a harmless gap.
+        last = "CASE WHEN is_called THEN last_value ELSE last_value - 1 END"
+        session.execute(
+            text(f"SELECT setval('{sequence.name}', :value) FROM {sequence.name} WHERE {last} < :value"),
+            {"value": at_least},
+        )
+        return
+    from sqlalchemy.dialects.sqlite import insert
+
+    statement = insert(Counter).values(name=sequence.name, value=at_least)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[Counter.name], set_={"value": func.max(Counter.value, statement.excluded.value)}
+        )
+    )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from manyi.core.masking import check_search
 from manyi.customers.models import Customer, Subscription
 
 LIMIT = 20
@@ -37,21 +38,25 @@ def lookup_callers(
     *,
     query: str,
     scope: Collection[str] | None,
-    by_phone: bool = True,
+    pii: bool = True,
     limit: int = LIMIT,
 ) -> list[LookupHit]:
     """Customers matching the query, most exact key first: phone, service number, customer number,
     then name (exact, then prefix). scope: region codes the caller may see (None: all).
 
-    by_phone=False skips the phone key: a role that may not read phone numbers may not turn a
-    phone number into a name either (the TMF629 list refuses that filter for the same reason)."""
+    pii=False (a role without pii:read) may not turn a phone or ID number into a name either (the
+    TMF629 list refuses that filter for the same reason): a full phone or ID number is refused
+    (PiiSearchRefused), and mobile lines, whose service numbers are phone numbers, are not keys."""
     text = normalise(query)
     if not text:
         return []
+    check_search(text, pii=pii)
     keyed: list[tuple[str, Select[Customer]]] = []
-    if by_phone:
+    if pii:
         keyed.append(("phone", select(Customer).where(Customer.phone == text)))
     service = select(Subscription.customer_id).where(Subscription.service_number.in_({text, text.upper()}))
+    if not pii:
+        service = service.where(Subscription.product != "mobile")
     keyed.append(("service_number", select(Customer).where(Customer.id.in_(service))))
     keyed.append(("customer_no", select(Customer).where(Customer.customer_no.in_({text, text.upper()}))))
     keyed.append(("name", select(Customer).where(Customer.name == text)))

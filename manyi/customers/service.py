@@ -7,15 +7,17 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from manyi.auth.actors import actor_permissions
 from manyi.core.clock import ensure_aware, now
 from manyi.core.crypto import encrypt, keyed_hash
-from manyi.core.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
-from manyi.core.sequences import define_sequence, next_value
+from manyi.core.db import is_postgres
+from manyi.core.errors import Conflict, NotFound, PermissionDenied, StaleVersion, ValidationFailed
+from manyi.core.sequences import advance_sequence, define_sequence, next_value
 from manyi.customers.contacts import ContactIn, replace_contacts
 from manyi.customers.history import record_customer_event
 from manyi.customers.models import BRANDS, KINDS, PARTY_ID_LENGTH, Customer
@@ -25,6 +27,8 @@ CUSTOMER_NUMBERS = define_sequence("customer_number_seq")
 LIST_FLAGS = ("red", "blue")  # 红名单 (protect) / 蓝名单 (watch)
 PHONE = re.compile(r"^1[3-9]\d{9}$")
 ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")
+# The numbers the sequence makes (C000000123); a number of this form written any other way advances it.
+SEQUENCE_NUMBER = re.compile(r"^C(\d{9,18})$")
 
 # (session, event type, customer) -> None: the event hub registers one (manyi.hub.wiring).
 CustomerHook = Callable[[Session, str, Customer], None]
@@ -144,19 +148,22 @@ def create_customer(
             raise ValidationFailed(
                 f"engagedParty.id: customer {customer_no} already exists", field="engagedParty.id"
             )
+        if numbered := SEQUENCE_NUMBER.match(customer_no):
+            advance_sequence(session, CUSTOMER_NUMBERS, int(numbered.group(1)))
     note = check_rights(
         session, actor_id=actor_id, fields={"list_flag"} if values["list_flag"] else set(), reason=reason
     )
-    customer = Customer(
-        **values,
-        customer_no=customer_no or f"C{next_value(session, CUSTOMER_NUMBERS):09d}",
-        id_number_encrypted=encrypt(id_number.upper()) if id_number else None,
-        id_number_hash=keyed_hash(id_number.upper()) if id_number else None,
-        kind=kind,
-        created_at=at,
+    customer = _insert(
+        session,
+        values
+        | {
+            "id_number_encrypted": encrypt(id_number.upper()) if id_number else None,
+            "id_number_hash": keyed_hash(id_number.upper()) if id_number else None,
+            "kind": kind,
+            "created_at": at,
+        },
+        customer_no,
     )
-    session.add(customer)
-    session.flush()
     given = {
         "customer_no": customer.customer_no,
         **values,
@@ -175,6 +182,61 @@ def create_customer(
         replace_contacts(session, customer=customer, contacts=contacts)
     _notify(session, "CustomerCreateEvent", customer)
     return customer
+
+
+def _taken(session: Session, number: str) -> bool:
+    return session.scalar(select(Customer.id).where(Customer.customer_no == number)) is not None
+
+
+_HIGHEST_SQL = {
+    "postgresql": "SELECT max(substr(customer_no, 2)::bigint) FROM customers WHERE customer_no ~ '^C[0-9]{1,18}$'",
+    "sqlite": "SELECT max(CAST(substr(customer_no, 2) AS INTEGER)) FROM customers WHERE customer_no GLOB 'C[0-9]*' "
+    "AND substr(customer_no, 2) NOT GLOB '*[^0-9]*' AND length(customer_no) <= 19",
+}
+
+
+def _free_number(session: Session) -> str:
+    """The next customer number of the sequence that no customer has.
+
+    Concurrent creators never meet: the sequence hands each its own value (on PostgreSQL outside any
+    transaction). A number already taken was written outside the sequence (rows copied in by an
+    older tool, a restore): the sequence is moved past the highest number taken, once, with one scan,
+    instead of failing every creation until it has counted past them by hand.
+    """
+    for _ in range(3):
+        number = f"C{next_value(session, CUSTOMER_NUMBERS):09d}"
+        if not _taken(session, number):
+            return number
+        dialect = "postgresql" if is_postgres(session) else "sqlite"
+        highest = session.scalar(text(_HIGHEST_SQL[dialect]))
+        advance_sequence(session, CUSTOMER_NUMBERS, int(highest or 0))
+    raise Conflict("engagedParty.id: no free customer number was found; try again")
+
+
+def _insert(session: Session, values: dict[str, Any], customer_no: str | None) -> Customer:
+    """Insert the customer, numbered from the sequence unless the caller gave a number.
+
+    A generated number can still meet a row another transaction is inserting right then: the
+    sequence's move past numbers written outside it (setval) is not atomic with what concurrent
+    creators draw meanwhile. That insert is undone to a savepoint and the next number taken.
+    """
+    if customer_no is not None:
+        customer = Customer(**values, customer_no=customer_no)
+        session.add(customer)
+        session.flush()
+        return customer
+    attempts = 3
+    while True:
+        attempts -= 1
+        customer = Customer(**values, customer_no=_free_number(session))
+        try:
+            with session.begin_nested():
+                session.add(customer)
+        except IntegrityError:
+            if attempts == 0:
+                raise
+            continue
+        return customer
 
 
 def get_customer(session: Session, *, customer_id: int) -> Customer:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from manyi.api.errors import ApiError
 from manyi.core.crypto import decrypt
-from manyi.core.masking import mask_id_number, mask_phone
+from manyi.core.masking import mask_id_number, mask_phone, mask_service_number, mask_values
 from manyi.customers.contacts import ContactIn, contacts_of
 from manyi.customers.models import Customer, CustomerContact, Subscription
 from manyi.org.reference import region_index
@@ -44,10 +44,12 @@ def documents(
     organizations = [c.id for c in customers if c.kind == "organization"]
     contacts = contacts_of(session, organizations)
     regions = region_index(session)
-    return [
+    docs = [
         _document(c, subs.get(c.id, []), contacts.get(c.id, []), regions.get(c.region_code), pii, base_url)
         for c in customers
     ]
+    # The fields that hold phone and ID numbers are masked above; any other text that holds one too.
+    return docs if pii else [mask_values(d) for d in docs]
 
 
 def _medium(phone: str | None, email: str | None = None) -> list[dict[str, Any]]:
@@ -131,8 +133,8 @@ def _document(
                 "id": str(s.id),
                 "product": s.product,
                 "serviceNumber": s.service_number
-                if pii or s.product != "mobile"
-                else mask_phone(s.service_number),
+                if pii
+                else mask_service_number(s.service_number, s.product),
                 "address": s.address,
                 "status": s.status,
             }

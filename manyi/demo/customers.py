@@ -7,12 +7,15 @@ from collections.abc import Callable
 from typing import Any
 
 from faker import Faker
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from manyi.core.clock import now
 from manyi.core.crypto import encrypt, keyed_hash
+from manyi.core.db import is_postgres
+from manyi.core.sequences import reserve_values
 from manyi.customers.models import Customer, CustomerEvent, Subscription
+from manyi.customers.service import CUSTOMER_NUMBERS
 from manyi.org.models import Region
 
 BRAND_WEIGHTS = {"gotone": 0.2, "mzone": 0.35, "easyown": 0.45}  # 全球通, 动感地带, 神州行
@@ -39,8 +42,15 @@ def build_customers(
     for start in range(0, count, batch):
         customers: list[dict[str, Any]] = []
         subscriptions: list[dict[str, Any]] = []
-        for i in range(start, min(count, start + batch)):
-            cid = next_id + i
+        # From the sequence create_customer numbers from: a number made up here (say C + id) would be
+        # handed out again to the next customer created through the API.
+        size = min(count, start + batch) - start
+        numbers = iter(reserve_values(session, CUSTOMER_NUMBERS, size))
+        ids = iter(
+            _ids(session, size) if is_postgres(session) else range(next_id + start, next_id + start + size)
+        )
+        for _ in range(size):
+            cid = next(ids)
             brand = rng.choices(brands, weights)[0]
             district = rng.choice(districts)
             phone = f"1{rng.choice('3578')}{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}"
@@ -48,7 +58,7 @@ def build_customers(
             customers.append(
                 {
                     "id": cid,
-                    "customer_no": f"C{cid:09d}",
+                    "customer_no": f"C{next(numbers):09d}",
                     "name": fake.name(),
                     "phone": phone,
                     "id_number_encrypted": encrypt(id_number),
@@ -110,3 +120,13 @@ def build_customers(
             session.execute(insert(CustomerEvent), listed)
         if progress is not None:
             progress(len(customers))
+
+
+def _ids(session: Session, count: int) -> list[int]:
+    """Ids from the table's own sequence (PostgreSQL): ids chosen here would leave it behind, and the
+    next customer created through the API would be given the first demo customer's id."""
+    rows = session.execute(
+        text("SELECT nextval(pg_get_serial_sequence('customers', 'id')) FROM generate_series(1, :n)"),
+        {"n": count},
+    )
+    return sorted(int(v) for (v,) in rows)

@@ -40,7 +40,8 @@ from manyi.orders.callbacks import contact_rule
 from manyi.orders.categories import category_by_code
 from manyi.orders.routing import check_assignee, route
 from manyi.orders.service import CHANNELS, SEVERITIES
-from manyi.org.reference import region_index, team_name, user_index
+from manyi.orders.transfers import check_transfer_target
+from manyi.org.reference import region_chain, region_index, team_name, team_region, user_index
 from manyi.sla.policies import PolicyData, active_policies, calendar_for, choose_policy
 
 _TYPES = frozenset(lifecycle.ORDER_TYPES)
@@ -176,7 +177,7 @@ class References:
             step = steps[j]
             if not self._step_ok(check, step, path.steps[j].old_status):
                 try:
-                    self._check_step(path, j, step, team_now)
+                    self._check_step(path, j, step, team_now, region)
                     if check == "loop":
                         self._check_loop(kind, path, j, steps, times)
                 except ManyiError as error:
@@ -375,9 +376,9 @@ class References:
                 self.teams[team_id] = team_name(self.session, team_id) is not None
         return self.teams[team_id]
 
-    def _check_step(self, path: Path, j: int, step: Step, team_id: int | None) -> None:
+    def _check_step(self, path: Path, j: int, step: Step, team_id: int | None, region: str) -> None:
         """The value checks of transition_order, assign_order and transfer_order for one step, the
-        order being with team_id."""
+        order (of region) being with team_id."""
         kind = path.steps[j]
         if kind.needs_reason and not (step.reason and step.reason.strip()):
             raise _refuse("reason", f"{step.action} needs a reason the customer can be told")
@@ -397,5 +398,17 @@ class References:
                 check_assignee(assignee_id, active=user.active, member_of=user.team_id, team_id=team_id)
             elif step.team_id is None or not self._team(step.team_id):
                 raise _refuse("team", f"unknown team id {step.team_id}")
+            else:
+                with self.lock:
+                    target_region = team_region(self.session, step.team_id)
+                    label = team_name(self.session, step.team_id) or ""
+                    chain = region_chain(self.session, region)
+                check_transfer_target(
+                    order_region=region,
+                    order_region_chain=chain,
+                    team_id=step.team_id,
+                    team_label=label,
+                    team_region=target_region,
+                )
         if step.actor_id is not None and step.actor_id not in users:
             raise _refuse("actor", f"unknown user id {step.actor_id}")

@@ -14,6 +14,7 @@ from manyi.api.query import parse_fields, parse_list_query, select_fields
 from manyi.api.urls import public_base
 from manyi.core.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from manyi.core.limits import is_whole_number
+from manyi.core.masking import mask_values
 from manyi.customers.models import Customer, Subscription
 from manyi.orders import service
 from manyi.orders.filters import scoped
@@ -55,10 +56,18 @@ def _one(c: Ctx, number: str) -> WorkOrder:
     return order
 
 
+def _pii_masked(c: Ctx, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Without pii:read, phone and ID numbers anywhere in a ticket (typed into its description, name,
+    notes or reasons) are masked."""
+    return docs if c.principal.can("pii:read") else [mask_values(d) for d in docs]
+
+
 def _reply(
     c: Ctx, request: Request, order: WorkOrder, status: int = 200, fields: frozenset[str] | None = None
 ) -> JSONResponse:
-    doc = select_fields(documents(c.session, [order], fields, base_url=public_base(request))[0], fields)
+    doc = select_fields(
+        _pii_masked(c, documents(c.session, [order], fields, base_url=public_base(request)))[0], fields
+    )
     headers = {"ETag": _etag(order)}
     if status == 201:
         headers["Location"] = f"{BASE}/{order.number}"
@@ -216,7 +225,10 @@ def list_tickets(request: Request, c: Annotated[Ctx, Depends(ctx)]) -> JSONRespo
     total = c.session.scalar(scoped(c, select(func.count()).select_from(WorkOrder), query, sort=False)) or 0
     orders = list(c.session.scalars(statement.offset(query.offset).limit(query.limit)))
     base = public_base(request)
-    docs = [select_fields(d, query.fields) for d in documents(c.session, orders, query.fields, base_url=base)]
+    docs = [
+        select_fields(d, query.fields)
+        for d in _pii_masked(c, documents(c.session, orders, query.fields, base_url=base))
+    ]
     return JSONResponse(docs, headers={"X-Total-Count": str(total), "X-Result-Count": str(len(docs))})
 
 

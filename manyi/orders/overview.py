@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 from manyi.core.refdata import cached
 from manyi.customers.models import Customer, Subscription
 from manyi.orders.models import OrderAttachment, OrderRelation, WorkOrder
+from manyi.orders.transfers import team_covers
 from manyi.org.models import Team, User
+from manyi.org.reference import region_chain, team_region
 from manyi.sla.models import SlaClock
 from manyi.sla.service import order_clocks
 
@@ -151,8 +153,16 @@ def _load_teams(session: Session) -> list[tuple[int, str]]:
 
 
 def team_choices(session: Session) -> list[tuple[int, str]]:
-    """Every team (id, name), by name: where an order can be transferred."""
+    """Every team (id, name), by name."""
     return cached(session, "team_choices", _load_teams)
+
+
+def transfer_targets(session: Session, *, region_code: str) -> list[tuple[int, str]]:
+    """The teams (id, name), by name, an order of this region may be transferred to."""
+    chain = region_chain(session, region_code)
+    return [
+        (tid, name) for tid, name in team_choices(session) if team_covers(team_region(session, tid), chain)
+    ]
 
 
 def attachment_of(session: Session, *, order_id: int, attachment_id: int) -> OrderAttachment | None:

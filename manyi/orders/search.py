@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Select, false, select, union
 from sqlalchemy.orm import Session
 
+from manyi.core.masking import check_search
 from manyi.customers.models import Customer, Subscription
 from manyi.orders.models import WorkOrder
 from manyi.org.reference import region_chain, region_index
@@ -51,11 +52,16 @@ class OrderPage:
         return self.offset > 0
 
 
-def _matching_customers(session: Session, q: str) -> list[int]:
-    """Customers whose phone, name or one of whose subscriptions' service numbers is exactly q."""
-    by_phone = select(Customer.id).where(Customer.phone == q)
+def _matching_customers(session: Session, q: str, *, pii: bool) -> list[int]:
+    """Customers whose phone, name or one of whose subscriptions' service numbers is exactly q;
+    without pii, neither phones nor mobile lines (whose service numbers are phone numbers)."""
+    check_search(q, pii=pii)
     by_name = select(Customer.id).where(Customer.name == q)
     by_service = select(Subscription.customer_id).where(Subscription.service_number == q)
+    if not pii:
+        found = union(by_name, by_service.where(Subscription.product != "mobile")).limit(MAX_CUSTOMERS)
+        return [row[0] for row in session.execute(found)]
+    by_phone = select(Customer.id).where(Customer.phone == q)
     found = union(by_phone, by_name, by_service).limit(MAX_CUSTOMERS)
     return [row[0] for row in session.execute(found)]
 
@@ -71,10 +77,12 @@ def search_orders(
     *,
     filters: OrderFilters,
     scope: frozenset[str] | None,
+    pii: bool = True,
     offset: int = 0,
     limit: int = PAGE_SIZE,
 ) -> OrderPage:
-    """Return one page of the caller's visible orders matching filters, newest first.
+    """Return one page of the caller's visible orders matching filters, newest first; pii=False (no
+    pii:read) refuses a full phone or ID number as the search text (PiiSearchRefused).
 
     No total count: on a million orders an exact count of a loose filter costs more than the page;
     one row beyond the page tells whether there is a next one.
@@ -88,7 +96,7 @@ def search_orders(
         if ORDER_NUMBER.match(q):
             statement = statement.where(WorkOrder.number == q.upper())
         else:
-            customer_ids = _matching_customers(session, q)
+            customer_ids = _matching_customers(session, q, pii=pii)
             statement = statement.where(WorkOrder.customer_id.in_(customer_ids) if customer_ids else false())
     if filters.status:
         statement = statement.where(WorkOrder.status == filters.status)

@@ -21,7 +21,9 @@ from manyi.orders.models import ORDER_NUMBERS, OrderNote, WorkOrder
 from manyi.orders.requests import check_request
 from manyi.orders.routing import check_assignee, least_loaded_member, route
 from manyi.orders.texts import check_note_room, check_texts
+from manyi.orders.transfers import check_transfer_target
 from manyi.org.models import Team, User
+from manyi.org.reference import region_chain
 from manyi.sla.service import CLOCK_INSERT, insert_clocks, plan_clocks
 
 CHANNELS = ("hotline", "hall", "web", "app", "sms", "partner", "field", "system")
@@ -332,14 +334,22 @@ def transfer_order(
     expected_version: int | None = None,
     at: datetime | None = None,
 ) -> WorkOrder:
-    """Hand the work to another team; the first-responsible owner stays the same."""
+    """Hand the work to another team that can see it; the first-responsible owner stays the same."""
     at = ensure_aware(at or now(), field="at")
     order = get_order(session, order_id=order_id)
     _check_version(order, expected_version)
     lifecycle.apply(order.type, order.status, order.stage, "transfer")
     check_texts(reason=reason)
-    if session.get(Team, team_id) is None:
+    team = session.get(Team, team_id)
+    if team is None:
         raise ValidationFailed(f"team: unknown team id {team_id}", field="team")
+    check_transfer_target(
+        order_region=order.region_code,
+        order_region_chain=region_chain(session, order.region_code),
+        team_id=team.id,
+        team_label=team.name,
+        team_region=team.region_code,
+    )
     before = (order.team_id, order.assignee_id)
     order.team_id, order.assignee_id, order.updated_at = team_id, None, at
     record_event(

@@ -10,11 +10,12 @@ from manyi.api.deps import Ctx
 from manyi.api.errors import ApiError
 from manyi.core.errors import ValidationFailed
 from manyi.core.limits import is_whole_number
+from manyi.core.masking import mask_text
 from manyi.orders import closed_loop, service
 from manyi.orders.models import WorkOrder
-from manyi.orders.tmf_schemas import NoteIn, TroubleTicketUpdate
+from manyi.orders.tmf_schemas import NoteIn, RelatedParty, TroubleTicketUpdate
 from manyi.orders.triage import place_order
-from manyi.org.reference import team_name, user_by_username
+from manyi.org.reference import team_name, user_by_username, user_index
 
 READ_ONLY = frozenset(
     {
@@ -42,9 +43,19 @@ READ_ONLY = frozenset(
         "nextActions",
         "callback",
         "version",
+        # Not TMF fields, but what clients try for the first-responsible agent (首问责任制) and the
+        # creator: neither ever changes, so they are refused rather than ignored.
+        "owner",
+        "ownerId",
+        "createdBy",
     }
 )
 CONTACT_NOTE = "ContactAttemptNote"  # a Note subtype: a contact attempt with its outcome
+
+# Everything TroubleTicketUpdate reads; any other key would be silently ignored, so it is refused.
+WRITABLE = frozenset(
+    {"@type", *(field.alias or name for name, field in TroubleTicketUpdate.model_fields.items())}
+)
 
 
 def status_action(order: WorkOrder, target: str, callback_result: str | None = None) -> str:
@@ -100,6 +111,12 @@ def apply_patch(c: Ctx, order: WorkOrder, patch: dict[str, Any]) -> None:
     for key in patch:
         if key in READ_ONLY:
             raise ApiError(400, f"{key}: is read-only and cannot be changed with PATCH", field=key)
+        if key not in WRITABLE:
+            raise ApiError(
+                400,
+                f"{key}: not a ticket field PATCH can change; expected {', '.join(sorted(WRITABLE))}",
+                field=key,
+            )
     if patch.get("@type") not in (None, "TroubleTicket", "ManyiTroubleTicket"):
         raise ApiError(
             400, f"@type: expected TroubleTicket or ManyiTroubleTicket, got {patch['@type']!r}", field="@type"
@@ -110,6 +127,13 @@ def apply_patch(c: Ctx, order: WorkOrder, patch: dict[str, Any]) -> None:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"
         raise ApiError(400, f"{where}: {first['msg']}", field=where) from None
+    assignees = _assignees(c, order, update.related_party or [])
+    if not c.principal.can("pii:read"):
+        # Sent back as read (masked): unchanged, not a request to overwrite the stored numbers.
+        if update.description is not None and update.description == mask_text(order.description):
+            update.description = None
+        if update.name is not None and update.name == mask_text(order.title):
+            update.name = None
     actor = c.principal.user_id
     # A dispatcher places a ticket waiting in triage; the same region again changes nothing.
     if update.region is not None and (order.region_pending or update.region.id != order.region_code):
@@ -149,9 +173,7 @@ def apply_patch(c: Ctx, order: WorkOrder, patch: dict[str, Any]) -> None:
                 actor_id=actor,
                 reason=update.status_change_reason,
             )
-    for party in update.related_party or []:
-        if (party.role or "").lower() != "assignee":
-            continue
+    for party in assignees:
         user = user_by_username(c.session, party.id)
         if user is None:
             raise ValidationFailed(f"relatedParty: unknown user {party.id!r}", field="relatedParty")
@@ -215,3 +237,41 @@ def _note(c: Ctx, order: WorkOrder, note: NoteIn) -> None:
         reason=note.text,
         outcome=note.outcome,
     )
+
+
+def _party_role(party: RelatedParty) -> str:
+    role = (party.role or "").lower()
+    return "customer" if not role and party.referred_type == "Customer" else role
+
+
+def _assignees(c: Ctx, order: WorkOrder, parties: list[RelatedParty]) -> list[RelatedParty]:
+    """The assignee entries of a PATCH's relatedParty; the customer and the owner may only be
+    echoed back unchanged (a GET-modify-PATCH client sends them), never changed: a change would
+    otherwise be answered 200 and silently not made."""
+    owner = user_index(c.session).get(order.owner_id) if order.owner_id else None
+    current = {
+        "customer": str(order.customer_id) if order.customer_id else None,
+        "owner": owner.username if owner else None,
+    }
+    assignees = []
+    for i, party in enumerate(parties):
+        role = _party_role(party)
+        if role == "assignee":
+            assignees.append(party)
+        elif role in current:
+            if party.id != current[role]:
+                what = "customer" if role == "customer" else "owner (the first-responsible agent, 首问责任人)"
+                raise ApiError(
+                    400,
+                    f"relatedParty[{i}]: the ticket's {what} is read-only and cannot be changed with "
+                    f"PATCH (it is {current[role] or 'not set'}, got {party.id!r})",
+                    field="relatedParty",
+                )
+        else:
+            raise ApiError(
+                400,
+                f"relatedParty[{i}].role: expected assignee (customer and owner are read-only), "
+                f"got {party.role!r}",
+                field="relatedParty",
+            )
+    return assignees

@@ -58,6 +58,15 @@ def team_name(session: Session, team_id: int | None) -> str | None:
     return cached(session, "team_names", _load_team_names).get(team_id) if team_id else None
 
 
+def _load_team_regions(session: Session) -> dict[int, str | None]:
+    return {team_id: code for team_id, code in session.execute(select(Team.id, Team.region_code))}
+
+
+def team_region(session: Session, team_id: int) -> str | None:
+    """The region a team works in (None: no region, it covers everything)."""
+    return cached(session, "team_regions", _load_team_regions).get(team_id)
+
+
 def team_by_name(session: Session, name: str) -> int | None:
     return next((i for i, n in cached(session, "team_names", _load_team_names).items() if n == name), None)
 

@@ -1,10 +1,11 @@
 """Deliver outbox messages: claim with row locks, send, mark sent; retry failures with backoff.
 
-Delivery is at least once: a message is marked sent only after its channel accepted it, and the
-mark commits with the pass, so a crash between the two sends it again. Webhook bodies carry an
-`eventId` fixed when the message was written, so a subscriber drops a repeat (exactly once from its
-side). Messages sharing an `ordering_key` go out in id order: one is not even attempted while an
-earlier one with the same key is undelivered (due, or waiting out its backoff).
+Delivery is at least once: a message is marked sent only after its channel accepted it, and each
+attempt is committed as soon as it is made, so a crash (kill -9, power) repeats only the message in
+flight, never the ones sent before it in the same pass. Webhook bodies carry an `eventId` fixed when
+the message was written, so a subscriber drops a repeat (exactly once from its side). Messages
+sharing an `ordering_key` go out in id order: one is not even attempted while an earlier one with
+the same key is undelivered (due, or waiting out its backoff).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import Integer, Select, bindparam, exists, or_, select
+from sqlalchemy import Integer, Select, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from manyi.core.db import is_postgres
@@ -106,13 +107,34 @@ def _due_heads(postgres: bool) -> Select[OutboxMessage]:
     return query.with_for_update(skip_locked=True) if postgres else query
 
 
+_ASYNC_COMMIT = func.set_config("synchronous_commit", "off", True)  # SET LOCAL, as an expression
+
+
+def _still_due(session: Session, message: OutboxMessage, at: datetime, postgres: bool) -> bool:
+    """Claim the message again, if it is still due: after a commit released the round's locks,
+    another worker may have taken it (locked: skipped) or finished it (no longer due)."""
+    query = select(OutboxMessage.attempts).where(
+        OutboxMessage.id == message.id, OutboxMessage.available_at <= at
+    )
+    if postgres:
+        # The commit without waiting for the disk (see deliver_due), set in the same round trip.
+        query = query.add_columns(_ASYNC_COMMIT).with_for_update(skip_locked=True)
+    attempts = session.execute(query).scalars().first()
+    if attempts is None:
+        return False
+    message.attempts = attempts  # another worker may have tried it meanwhile (the payload never changes)
+    return True
+
+
 def deliver_due(
     session: Session, *, at: datetime, limit: int = 500, budget_seconds: float = PASS_BUDGET_SECONDS
 ) -> int:
     """Attempt up to limit due messages in order per ordering key; return how many were sent.
 
-    No new attempt starts after budget_seconds of wall time (measured, not the `at` clock: that is
-    the domain time deciding what is due, which tests move at will).
+    Commits the session after each attempt (a job, not a service: what it records must survive the
+    next crash), so start it with nothing else pending. No new attempt starts after budget_seconds
+    of wall time (measured, not the `at` clock: that is the domain time deciding what is due, which
+    tests move at will).
     """
     deadline = time.monotonic() + budget_seconds
     postgres = is_postgres(session)
@@ -123,31 +145,47 @@ def deliver_due(
         heads = list(session.scalars(_due_heads(postgres), {"at": at, "limit": limit - attempted}))
         if not heads:
             break
-        for message in heads:
+        for position, head in enumerate(heads):
             if time.monotonic() >= deadline:
-                break  # claimed but untouched: due again for the next pass
-            attempted += 1
-            message.attempts += 1
-            sender = CHANNELS.get(message.channel)
-            try:
-                if sender is None:
-                    raise LookupError(f"no sender for channel {message.channel!r}")
-                sender(message)
-            except Exception as exc:  # a failed delivery is retried later, and said loudly now
-                message.last_error = f"{type(exc).__name__}: {exc}"
-                # Capped before timedelta sees it: 2**47 seconds overflows it, and a listener can
-                # well be down for the 47 hourly attempts that takes.
-                backoff = timedelta(seconds=2 ** min(message.attempts, 12))
-                message.available_at = at + min(MAX_BACKOFF, backoff)
-                log.warning(
-                    "outbox_delivery_failed",
-                    id=message.id,
-                    channel=message.channel,
-                    error=message.last_error,
-                    attempts=message.attempts,
-                )
+                break  # untouched: due again for the next pass
+            # The round's claim holds until the first commit; every later head is claimed again.
+            if position > 0 and not _still_due(session, head, at, postgres):
                 continue
-            message.sent_at, message.available_at, message.last_error = at, None, None
-            sent += 1
-        session.flush()
+            attempted += 1
+            if _attempt(head, at):
+                sent += 1
+            if postgres and position == 0:
+                # Committed without waiting for the disk flush (this transaction only; _still_due
+                # sets it for the others): a worker crash loses nothing, the server has the commit;
+                # a database crash may lose the last fraction of a second of marks, whose events
+                # then go again with their eventId. Waiting would cost a disk flush per delivery.
+                session.execute(select(_ASYNC_COMMIT))
+            # One small commit per delivery: a crash repeats at most this message, not the pass.
+            session.commit()
     return sent
+
+
+def _attempt(message: OutboxMessage, at: datetime) -> bool:
+    """Send one message and record the outcome on it (sent, or the error and the next try)."""
+    message.attempts += 1
+    sender = CHANNELS.get(message.channel)
+    try:
+        if sender is None:
+            raise LookupError(f"no sender for channel {message.channel!r}")
+        sender(message)
+    except Exception as exc:  # a failed delivery is retried later, and said loudly now
+        message.last_error = f"{type(exc).__name__}: {exc}"
+        # Capped before timedelta sees it: 2**47 seconds overflows it, and a listener can well be
+        # down for the 47 hourly attempts that takes.
+        backoff = timedelta(seconds=2 ** min(message.attempts, 12))
+        message.available_at = at + min(MAX_BACKOFF, backoff)
+        log.warning(
+            "outbox_delivery_failed",
+            id=message.id,
+            channel=message.channel,
+            error=message.last_error,
+            attempts=message.attempts,
+        )
+        return False
+    message.sent_at, message.available_at, message.last_error = at, None, None
+    return True

@@ -128,7 +128,8 @@ def test_phones_are_masked_for_roles_without_the_pii_permission(console: Console
     assert "138****5678" in panel and "13812345678" not in panel
     # a role that may not read phone numbers may not turn one into a name either
     by_phone = partner.get("/workbench", params={"q": "13812345678"})
-    assert by_phone.status_code == 200 and "张三" not in by_phone.text
+    assert by_phone.status_code == 403 and "张三" not in by_phone.text
+    assert "您的角色无权按完整的手机号码或证件号码查询" in text_of(by_phone.text)
     agent_panel = text_of(
         console.user("agent", REGION).get(f"/workbench/customer/{console.operator.customer.id}").text
     )

@@ -605,8 +605,8 @@ def test_two_workers_keep_per_ticket_order(engine: Engine, session: Session, lis
     def worker() -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            with factory() as s, s.begin():
-                deliver_due(s, at=T0, limit=4)
+            with factory() as s:
+                deliver_due(s, at=T0, limit=4)  # commits each delivery itself
             with factory() as s:
                 if not s.scalar(
                     select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))

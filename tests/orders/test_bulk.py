@@ -31,6 +31,7 @@ from tests.operator_fixture import Operator
 
 CST = timezone(timedelta(hours=8))
 NOW = datetime(2026, 12, 30, 10, 0, 7, tzinfo=CST)  # deadlines reach into 2027: no holiday data, provisional
+CREW = -1  # stands for the fixture's field crew in parameters, its id known only in the test
 LADDER_ACTIONS = ("sla_warning", "sla_breach", "sla_escalation")
 
 
@@ -222,11 +223,15 @@ def unreachable_specs(world: dict[str, Any], count: int) -> list[OrderSpec]:
 def within_team(world: dict[str, Any], spec: OrderSpec) -> tuple[Step, ...]:
     """The spec's steps, each assignee drawn (as a position) turned into a member of the team the order
     is with at that step: where the fixture's routing puts it (faults in a Hangzhou district go to the
-    field crew, the rest to the office), or where it was transferred since."""
+    field crew, the rest to the office), or where it was transferred since. A transfer drawn to the
+    district's crew for an order of another region goes to the province's office instead: the crew
+    could not see it (orders.transfers)."""
     team = world["crew"] if spec.type == "fault" and spec.region_code == "330106" else world["office"]
     steps = []
     for step in spec.steps:
         if step.action == "transfer":
+            if step.team_id == world["crew"] and spec.region_code != "330106":
+                step = step._replace(team_id=world["office"])
             team = step.team_id
         elif step.action == "assign":
             members = world["members"][team]
@@ -496,6 +501,11 @@ def test_numbers_follow_the_sequence_and_the_local_date(session: Session, operat
             "order 1, step 0 (transfer): team: unknown team id 999",
         ),
         (
+            {"region_code": "330200", "steps": (Step("transfer", NOW, team_id=CREW),)},
+            "order 1, step 0 (transfer): team: team CREW (西湖装维班) works in region 330106 and cannot see "
+            "orders of region 330200",
+        ),
+        (
             {"steps": (Step("contact", NOW), Step("extract", NOW))},
             "order 1, step 1 (extract): action 'extract'",
         ),
@@ -549,6 +559,10 @@ def test_a_bad_spec_is_named_and_nothing_is_written(
         actor_id=operator.agent.id,
     )
     session.commit()
+    crew, change = operator.field_team.id, dict(change)  # the parameter is shared by both databases
+    if "steps" in change:
+        change["steps"] = tuple(s._replace(team_id=crew) if s.team_id == CREW else s for s in change["steps"])
+    message = message.replace("CREW", str(crew))
     with pytest.raises(ValidationFailed, match=message.replace("(", r"\(").replace(")", r"\)")) as raised:
         write_orders(session, [good, good._replace(**change), good], now=NOW)
     assert raised.value.field is not None and raised.value.field.startswith("orders[1]")

@@ -1,7 +1,7 @@
 """sla: the operator's rules -- the install pipeline's clocks, settled outcomes credited to a team
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-02 10:00:00
 
 Schema: sla_clocks records when each clock's outcome was decided, whether on time, and the team
@@ -27,7 +27,7 @@ from alembic import op
 import manyi.core.db
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
