@@ -55,7 +55,7 @@ def operator(session: Session) -> Operator:
         )
         for i, skills in enumerate((["broadband"], ["broadband", "iptv"], ["iptv"]), start=1)
     ]
-    callback_seat = User(username="seat1", display_name="回访一", roles=["callback_agent"])
+    callback_seat = User(username="seat0", display_name="回访零", roles=["callback_agent"])
     session.add_all([agent, *techs, callback_seat])
     session.add(Category(code="NET", name="网络问题", path="NET"))
     customer = Customer(

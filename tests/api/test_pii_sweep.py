@@ -31,6 +31,7 @@ def _urls(api: Api, world: PiiWorld) -> list[str]:
         "/api/v1/routingRules": [str(s.query(RoutingRule.id).limit(1).scalar())],
         "/api/v1/teams": [str(op.field_team.id)],
         "/api/v1/users": [str(op.agent.id)],
+        "/api/v1/customers": [str(world.customer_id)],  # /api/v1/customers/{id}/history
     }
     s.commit()
     urls = []
@@ -42,7 +43,9 @@ def _urls(api: Api, world: PiiWorld) -> list[str]:
             assert base in ids, f"{path}: give the sweep an id for it"
             urls += [path.replace("{id}", i) for i in ids[base]]
         else:
-            urls.append(path.replace("{name}", "office").replace("{year}", "2026"))
+            urls.append(
+                path.replace("{name}", "office").replace("{year}", "2026").replace("{code}", "330106")
+            )
     return urls + [
         f"{TICKETS}?relatedParty.id={world.customer_id}",
         f"{TICKETS}?fields=description,name,note,statusChange,statusChangeReason",

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from manyi.orders import service
 from manyi.orders.models import WorkOrder
-from manyi.org.models import User
+from manyi.org.models import Team, User
 from manyi.sla import kpis
 from manyi.sla.kpis import ClockRow, Tally
 from manyi.sla.models import SlaClock, TimelinessDaySummed
@@ -198,9 +198,10 @@ def test_the_query_agrees_with_the_rule(session: Session, operator: Operator, ho
     service.transition_order(
         session, order_id=orders[2].id, action="contact", at=start + timedelta(minutes=20)
     )
-    service.transfer_order(
-        session, order_id=orders[2].id, team_id=operator.field_team.id, at=start + timedelta(minutes=25)
-    )
+    ningbo = Team(name="宁波投诉组", department_id=operator.back_office.department_id, region_code="330200")
+    session.add(ningbo)
+    session.flush()
+    service.transfer_order(session, order_id=orders[2].id, team_id=ningbo.id, at=start + timedelta(minutes=25))
     service.transition_order(
         session, order_id=orders[4].id, action="cancel", reason="客户撤销", at=start + timedelta(hours=4)
     )
