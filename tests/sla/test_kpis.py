@@ -201,7 +201,9 @@ def test_the_query_agrees_with_the_rule(session: Session, operator: Operator, ho
     ningbo = Team(name="宁波投诉组", department_id=operator.back_office.department_id, region_code="330200")
     session.add(ningbo)
     session.flush()
-    service.transfer_order(session, order_id=orders[2].id, team_id=ningbo.id, at=start + timedelta(minutes=25))
+    service.transfer_order(
+        session, order_id=orders[2].id, team_id=ningbo.id, at=start + timedelta(minutes=25)
+    )
     service.transition_order(
         session, order_id=orders[4].id, action="cancel", reason="客户撤销", at=start + timedelta(hours=4)
     )
