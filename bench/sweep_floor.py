@@ -3,7 +3,8 @@ Core statements with no domain code, in the same number of transactions.
 
 Per batch of due clocks: read them (locked on PostgreSQL) with their orders, UPDATE each clock's
 step columns, flag the breached orders, INSERT one history event and one outbox message per clock,
-commit. Then per batch of due messages: read them, mark each sent, commit. What remains between the
+commit. Then per batch of due messages: read them, and per message lock it again, mark it sent and
+commit, as the worker records each delivery alone. What remains between the
 worker's pass and this is the price of Manyi's own code.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy import Engine, bindparam, func, insert, select, update
 
 from manyi.orders.models import OrderEvent, WorkOrder
 from manyi.outbox.models import OutboxMessage
@@ -101,26 +102,37 @@ def sweep_floor(engine: Engine, *, at: datetime, batch: int, escalate_after: tim
         fired += len(clocks)
         if len(clocks) < batch:
             break
+    # Deliveries: the worker records each one in a transaction of its own as it succeeds (a kill
+    # repeats at most the message in flight), so the floor commits each mark alone too: the batch
+    # is read once, then each message is locked again, marked and committed.
     waiting = (
         select(OUTBOX.c.id)
         .where(OUTBOX.c.available_at <= at)
         .order_by(OUTBOX.c.available_at, OUTBOX.c.id)
         .limit(batch)
     )
+    one = select(OUTBOX.c.id).where(OUTBOX.c.id == bindparam("b_id"), OUTBOX.c.available_at <= at)
     if postgres:
         waiting = waiting.with_for_update(skip_locked=True)
+        # As the worker: each mark commits without waiting for the disk flush (SET LOCAL).
+        one = one.add_columns(func.set_config("synchronous_commit", "off", True)).with_for_update(
+            skip_locked=True
+        )
     sent_mark = (
         update(OUTBOX)
         .where(OUTBOX.c.id == bindparam("b_id"))
         .values(attempts=OUTBOX.c.attempts + 1, sent_at=at, available_at=None, last_error=None)
     )
     sent = 0
-    while True:
-        with engine.begin() as conn:
-            ids = conn.execute(waiting).scalars().all()
-            if ids:
-                conn.execute(sent_mark, [{"b_id": i} for i in ids])
-        sent += len(ids)
-        if len(ids) < batch:
-            break
+    with engine.connect() as conn:
+        while True:
+            with conn.begin():
+                ids = conn.execute(waiting).scalars().all()
+            for message_id in ids:
+                with conn.begin():
+                    if conn.execute(one, {"b_id": message_id}).first() is not None:
+                        conn.execute(sent_mark, {"b_id": message_id})
+                        sent += 1
+            if len(ids) < batch:
+                break
     return fired, sent
