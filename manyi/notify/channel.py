@@ -85,11 +85,15 @@ def combine(
     if not refused:
         return SendResult(accepted=True, provider_id=provider_id, recipients=recipients)
     first = next((r for r in refused if not r.retryable), refused[0])
+    if len(refused) == len(recipients) and len({r.error for r in refused}) == 1:
+        error = first.error  # one refusal of the whole message
+    else:
+        error = f"{len(refused)} of {len(recipients)} refused; first: {first.error}"
     return SendResult(
         accepted=False,
         retryable=any(r.retryable for r in refused),
         error_code=first.error_code,
-        error=f"{len(refused)} of {len(recipients)} refused; first: {first.error}",
+        error=error,
         provider_id=provider_id,
         recipients=recipients,
     )
