@@ -24,6 +24,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -177,6 +178,13 @@ class SmtpConfig(BaseModel):
                 Mailbox(address=value)
             except ValidationFailed as exc:  # pydantic reports ValueErrors under the setting's name
                 raise ValueError(exc.message) from exc
+        return value
+
+    @field_validator("ca_file")
+    @classmethod
+    def _ca_file(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_file():
+            raise ValueError(f"ca_file: no file at {value}")
         return value
 
     @model_validator(mode="after")

@@ -319,6 +319,8 @@ def test_bad_configuration_is_refused_naming_the_setting(tmp_path: Path) -> None
         SmtpConfig(host="mail.example.cn", username="u", sender=SENDER)
     with pytest.raises(ValidationError, match="sender"):
         SmtpConfig(host="mail.example.cn", sender="nobody")
+    with pytest.raises(ValidationError, match="ca_file: no file at"):
+        SmtpConfig(host="h", sender=SENDER, ca_file=str(tmp_path / "missing.pem"))
     assert SmtpConfig(host="h", security="tls", sender=SENDER).effective_port == 465
     assert SmtpConfig(host="h", sender=SENDER).effective_port == 587
     config = SmtpConfig(host="h", sender=SENDER, username="u", password="hunter2")

@@ -444,3 +444,16 @@ def test_a_signed_reply_becomes_an_inbound_sms(gateway: HttpSmsGateway) -> None:
     )
     with pytest.raises(CallbackRejected, match="bad_signature"):
         gateway.parse_inbound(body.replace("满意".encode(), "不满意".encode()), signed(body))
+
+
+def test_the_signature_matches_the_documented_example() -> None:
+    # docs/channels.md's example, computed with `openssl dgst -sha256 -hmac vendor-secret`.
+    body = (
+        '{"OutId":"outbox-7","PhoneNumbers":["13800138000"],"SignName":"满意宽带",'
+        '"TemplateCode":"SMS_2024_REPAIR","TemplateParam":{"order":"GD202406010001"}}'
+    ).encode()
+    signing = config("https://sms.example.cn").signing
+    digest = signing.digest(
+        body, timestamp="1717214400", nonce="3f2a9c0e5b7d4e61a8c2f0b9d1e7a6c4", secret="vendor-secret"
+    )
+    assert digest == "b806a47dff849f8b707d27db4594bd1b11735a442d6997cb2f3741f29a2b4725"

@@ -22,6 +22,7 @@ from manyi.notify.robots import (
     RobotMessage,
     WeComRobot,
     WeComRobotConfig,
+    dingtalk_sign,
 )
 from tests.notify.http_peer import Peer, Reply, Request, http_peer
 
@@ -221,3 +222,8 @@ def test_bad_messages_and_settings_are_refused_naming_the_field() -> None:
         secret=DING_SECRET,
     )
     assert DING_TOKEN not in repr(config) and DING_SECRET not in repr(config)
+
+
+def test_the_dingtalk_signature_matches_the_documented_example() -> None:
+    # docs/channels.md's example, computed with openssl (HMAC-SHA256, then base64).
+    assert dingtalk_sign("SECexample", 1717214400000) == "6RE6ExAcmJjYjsy/AykxblR8D853qrOl+e9Q0ODDhQ0="
