@@ -331,7 +331,8 @@ class CmppClient:
                 return answer.msg_id
             if answer.result not in self.config.retryable_results or attempt >= retries:
                 return str(answer.result)
-            await asyncio.sleep(min(1.0, 2**attempt / max(self.config.rate, 1.0)))
+            pause = 1 / self.config.rate if self.config.rate > 0 else 0.1
+            await asyncio.sleep(min(1.0, pause * 2**attempt))
             attempt += 1
 
     async def _submit_once(self, segment: Submit) -> SubmitResp | str:

@@ -32,8 +32,9 @@ class Reader:
 
     def raw(self, field: str, size: int) -> bytes:
         if size > self.remaining:
+            unit = "byte" if size == 1 else "bytes"
             raise CmppPduError(
-                self.name(field), f"{size} bytes at offset {self._pos}", f"{self.remaining} left"
+                self.name(field), f"{size} {unit} at offset {self._pos}", f"{self.remaining} left"
             )
         chunk = self._data[self._pos : self._pos + size]
         self._pos += size

@@ -28,6 +28,7 @@ from manyi.notify.cmpp.pdu import (
     QueryResp,
     Submit,
     SubmitResp,
+    Terminate,
     TerminateResp,
     status_width,
 )
@@ -73,6 +74,8 @@ class Session:
 
     async def _login(self) -> bool:
         header, data = await asyncio.wait_for(self.conn.read(), LOGIN_TIMEOUT)
+        while self.gateway.muted:
+            header, data = await asyncio.wait_for(self.conn.read(), LOGIN_TIMEOUT)
         highest = self.gateway.config.max_version
         try:
             frame = self.conn.decode(data)  # CMPP_CONNECT is laid out alike in both versions
@@ -120,6 +123,8 @@ class Session:
     def _handle(self, header: Header, data: bytes) -> None:
         command, sequence = header.command_id, header.sequence_id
         stats = self.gateway.stats
+        if self.gateway.muted:
+            return
         try:
             body = self.conn.decode(data).body
         except CmppPduError as exc:
@@ -137,6 +142,9 @@ class Session:
             self.send(ActiveTestResp(), sequence)
         elif command == CommandId.ACTIVE_TEST_RESP:
             stats.active_tests_answered += 1
+        elif command == CommandId.TERMINATE_RESP:
+            self.closed = True
+            self.conn.close_soon()
         elif command == CommandId.TERMINATE:
             self.send(TerminateResp(), sequence)
             self.closed = True
@@ -169,6 +177,9 @@ class Session:
         self.in_flight -= 1
         if not self.closed:
             self.send(SubmitResp(msg_id, 0), sequence)
+
+    def terminate(self) -> None:
+        self.send(Terminate(), self.next_sequence())
 
     def send_deliver(self, deliver: Deliver) -> None:
         sequence = self.next_sequence()

@@ -24,7 +24,7 @@ from typing import Any, Self
 from zoneinfo import ZoneInfo
 
 from manyi.core.clock import now
-from manyi.core.logging import get_logger
+from manyi.core.logging import configure_logging, get_logger
 from manyi.notify.cmpp.connection import Connection
 from manyi.notify.cmpp.constants import DELIVERED, FLOW_CONTROL, Version
 from manyi.notify.cmpp.errors import CmppLinkError, CmppPduError
@@ -44,7 +44,8 @@ class SimulatorConfig:
     port: int = 0  # 0: any free port (read `IsmgSimulator.port`)
     max_version: Version = Version.V30
     window: int = 16  # unanswered SUBMITs per connection before Result 8
-    rate: float = 0.0  # SUBMITs per second per account before Result 8 (sliding second); 0: none
+    rate: float = 0.0  # SUBMITs per second per account before Result 8; 0: no limit
+    rate_period: float = 1.0  # the sliding period the rate is counted over (rate x period allowed)
     submit_resp_delay: float = 0.0  # seconds before each SUBMIT_RESP: lets a client fill its window
     report_delay: float = 0.05  # seconds between a SUBMIT and its status report
     failing_numbers: dict[str, str] = field(default_factory=dict)  # number -> Stat, e.g. UNDELIV
@@ -98,6 +99,7 @@ class IsmgSimulator:
         self._mo_references = itertools.count(1)
         self._smsc_sequence = itertools.count(1)
         self._drop_after: int | None = None
+        self.muted = False  # a hung gateway: the TCP link stays up, nothing is answered
         self._changed = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -170,6 +172,11 @@ class IsmgSimulator:
             self.stats.drops += 1
         self.touch()
 
+    def terminate_sessions(self) -> None:
+        """End every session politely (CMPP_TERMINATE), as a gateway going into maintenance does."""
+        for session in list(self.sessions):
+            session.terminate()
+
     def drop_after(self, submits: int) -> None:
         """Cut every connection once `submits` SUBMITs have been accepted in all, before answering
         the last: the gateway has it, the SP never hears so (the case that makes duplicates)."""
@@ -235,9 +242,9 @@ class IsmgSimulator:
             return FLOW_CONTROL
         if self.config.rate > 0:
             recent = self._recent[session.account]
-            while recent and recent[0] <= loop_now - 1.0:
+            while recent and recent[0] <= loop_now - self.config.rate_period:
                 recent.popleft()
-            if len(recent) >= self.config.rate:
+            if len(recent) >= self.config.rate * self.config.rate_period:
                 self.stats.throttled += 1
                 return FLOW_CONTROL
             recent.append(loop_now)
@@ -388,6 +395,7 @@ async def serve(config: SimulatorConfig) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     config = _parse_args(argv)
+    configure_logging(json=False)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(config))
 
