@@ -29,7 +29,7 @@ from typing import Any, Self
 from manyi.core.logging import get_logger
 from manyi.notify.cmpp.config import CmppConfig
 from manyi.notify.cmpp.constants import FLOW_CONTROL, CommandId
-from manyi.notify.cmpp.errors import CmppError, CmppLinkError, CmppPduError, CmppTimeout
+from manyi.notify.cmpp.errors import CmppError, CmppLinkError, CmppNotSent, CmppPduError, CmppTimeout
 from manyi.notify.cmpp.flow import TokenBucket, Window
 from manyi.notify.cmpp.inbound import InboundHandler, Inbox, ReceiptHandler
 from manyi.notify.cmpp.link import Link
@@ -237,6 +237,7 @@ class CmppClient:
             link = self._link
             if link is not None and not link.closed.is_set():
                 return link
+            self._ready.clear()  # the link died and the supervisor has not run yet
             waiters = [asyncio.ensure_future(self._ready.wait()), asyncio.ensure_future(self._closing.wait())]
             await asyncio.wait(
                 waiters, timeout=max(0.0, deadline - loop.time()), return_when="FIRST_COMPLETED"
@@ -348,6 +349,8 @@ class CmppClient:
                 answer = await link.request(segment, self.config.response_timeout)
             except CmppTimeout:
                 return TIMEOUT
+            except CmppNotSent:
+                return NOT_CONNECTED
             except CmppLinkError:
                 return LINK_LOST
             except CmppPduError as exc:

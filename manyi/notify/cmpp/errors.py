@@ -50,3 +50,9 @@ class CmppTimeout(CmppLinkError):
     """The gateway did not answer a request within the response timeout (the spec's T)."""
 
     code = "cmpp_timeout"
+
+
+class CmppNotSent(CmppLinkError):
+    """The request never left: the link was already down. Safe to send again, no duplicate."""
+
+    code = "cmpp_not_sent"

@@ -15,7 +15,7 @@ from manyi.notify.cmpp.auth import authenticator_source, connect_timestamp, ismg
 from manyi.notify.cmpp.config import CmppConfig
 from manyi.notify.cmpp.connection import Connection
 from manyi.notify.cmpp.constants import RESPONSE_BIT, CommandId, connect_status_reason
-from manyi.notify.cmpp.errors import CmppAuthError, CmppLinkError, CmppPduError, CmppTimeout
+from manyi.notify.cmpp.errors import CmppAuthError, CmppLinkError, CmppNotSent, CmppPduError, CmppTimeout
 from manyi.notify.cmpp.pdu import Body, Connect, ConnectResp, Header, Terminate, status_width
 
 log = get_logger(__name__)
@@ -134,13 +134,17 @@ class Link:
         log.info("cmpp.link_closed", peer=self.conn.peer, reason=self.reason)
 
     async def request(self, body: Body, timeout: float) -> Body:
-        """Send a request and return the gateway's response. Raises CmppLinkError if the link goes
-        down first (the request may or may not have been acted upon), CmppTimeout after `timeout`."""
+        """Send a request and return the gateway's response. Raises CmppNotSent if the link was
+        already down, CmppLinkError if it goes down before the answer (the request may or may not
+        have been acted upon), CmppTimeout after `timeout`."""
         if self.closed.is_set():
-            raise CmppLinkError(f"link down: {self.reason}")
+            raise CmppNotSent(f"link down: {self.reason}")
         sequence = self._sequences()
         future: asyncio.Future[Body] = asyncio.get_running_loop().create_future()
-        self.conn.send(body, sequence)
+        try:
+            self.conn.send(body, sequence)
+        except CmppLinkError as exc:
+            raise CmppNotSent(exc.message) from exc
         self._pending[sequence] = (body.command_id | RESPONSE_BIT, future)
         try:
             await self.conn.drain()

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from manyi.notify.cmpp.client import LINK_LOST, CmppClient
+from manyi.notify.cmpp.client import LINK_LOST, NOT_CONNECTED, CmppClient
 from manyi.notify.cmpp.simulator import IsmgSimulator
 from manyi.notify.sms import OutgoingSms
-from tests.notify.cmpp.helpers import client_config, run_async, sim_config
+from tests.notify.cmpp.helpers import ACCOUNT, SECRET, client_config, run_async, sim_config
 
 
 def _numbers(count: int) -> list[str]:
@@ -101,3 +101,23 @@ async def test_close_logs_out_with_terminate() -> None:
         assert not client.connected
         await sim.wait_until(lambda: not sim.sessions)
         assert sim.stats.drops == 0
+
+
+@run_async
+async def test_while_the_gateway_refuses_a_new_login_messages_come_back_unsent() -> None:
+    async with (
+        IsmgSimulator(sim_config()) as sim,
+        CmppClient(client_config(sim.port, response_timeout=0.3)) as client,
+    ):
+        sim.config.accounts[ACCOUNT] = "rotated"  # the operator changed the secret
+        sim.drop_connections()
+        await sim.wait_until(lambda: sim.stats.refused_logins >= 1)
+        assert not client.connected
+        waiting = await client.submit(OutgoingSms(1, "13800138000", "稍后重试"))
+        assert (waiting.accepted, waiting.error_code, waiting.retryable) == (False, NOT_CONNECTED, True)
+        assert client.last_error is not None and "Status 3" in client.last_error
+        sim.config.accounts[ACCOUNT] = SECRET  # put back: the next attempt logs in
+        await sim.wait_until(lambda: sim.stats.logins == 2)
+        assert await client.wait_connected(5)
+        sent = await client.submit(OutgoingSms(1, "13800138000", "稍后重试"))
+    assert sent.accepted and sim.store.texts_to("13800138000") == ["稍后重试"]
