@@ -69,7 +69,8 @@ class SmppStats:
     enquire_links_received: int = 0
     receipts: int = 0
     inbound: int = 0
-    last_error: str | None = None
+    last_error: str | None = None  # the latest failure to bind, cleared by a bind
+    last_loss: str | None = None  # why the latest link ended
 
 
 @dataclass
@@ -293,7 +294,7 @@ class SmppClient:
                 if self._closing:
                     return
                 self.stats.link_losses += 1
-                self.stats.last_error = reason
+                self.stats.last_loss = reason
                 log.warning("smpp_link_lost", reason=reason)
                 delay = self.config.reconnect_initial
             await asyncio.sleep(delay)
@@ -328,6 +329,7 @@ class SmppClient:
         if self._link is link:
             self._link = None
             self._bound.clear()
+        link.unbound.set()  # some gateways close the socket instead of answering an unbind
         link.writer.close()
         for pending in (*self._in_flight.values(), *self._enquiries.values()):
             if not pending.future.done():

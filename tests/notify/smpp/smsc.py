@@ -111,7 +111,9 @@ class Smsc:
                 else:
                     self.answer(*answer)
 
-    def answer(self, event: Any, message_id: str, session: str, source: str, registered: int, to: str) -> None:
+    def answer(
+        self, event: Any, message_id: str, session: str, source: str, registered: int, to: str
+    ) -> None:
         self.outstanding -= 1
         event.accept(message_id)
         if self.receipts and registered & 1:
@@ -193,7 +195,9 @@ class Smsc:
                 answer["records"] = self.records
             return answer
         if op == "mo":
-            statuses = await self.send_mo(request["sender"], request["to"], request["text"], request.get("reference", 7))
+            statuses = await self.send_mo(
+                request["sender"], request["to"], request["text"], request.get("reference", 7)
+            )
             return {"statuses": statuses}
         if op == "release":
             return {"released": self.release()}
@@ -254,7 +258,9 @@ class SmscProcess:
             if not line and self.process.poll() is not None:
                 break
         if not line.startswith('{"ready"'):
-            error = self.process.stderr.read() if self.process.stderr and self.process.poll() is not None else ""
+            error = (
+                self.process.stderr.read() if self.process.stderr and self.process.poll() is not None else ""
+            )
             self.stop()
             raise RuntimeError(f"the SMSC did not start on port {self.port}: {line or error}")
         return self
