@@ -286,9 +286,10 @@ class SmppClient:
     async def _supervise(self) -> None:
         """Serve the link while it lives; after a loss, bind again with a doubling pause."""
         delay = self.config.reconnect_initial
-        while not self._closing:
+        while True:
             link = self._link
             if link is not None:
+                # Served even when closing has begun: the unbind_resp is read here.
                 reason = await self._serve(link)
                 self._drop(link, reason)
                 if self._closing:
@@ -298,6 +299,8 @@ class SmppClient:
                 log.warning("smpp_link_lost", reason=reason)
                 delay = self.config.reconnect_initial
             await asyncio.sleep(delay)
+            if self._closing:
+                return
             delay = min(delay * 2, self.config.reconnect_max)
             try:
                 await self._connect()

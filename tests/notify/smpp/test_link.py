@@ -118,3 +118,16 @@ def test_the_gateways_enquire_link_is_answered(smsc: SmscProcess) -> None:
     stats, result = run(scenario())
     assert result.accepted
     assert stats.link_losses == 0
+
+
+def test_closing_at_once_still_reads_the_unbind_answer(smsc: SmscProcess) -> None:
+    # Regression: a client closed before its link task first ran never read the gateway's answer
+    # to the unbind and waited the whole response timeout.
+    async def scenario() -> float:
+        loop = asyncio.get_running_loop()
+        async with SmppClient(settings(smsc, response_timeout=5.0)):
+            started = loop.time()
+        return loop.time() - started
+
+    assert run(scenario()) < 2.5
+    assert smsc.command("stats")["unbound"] == 1
