@@ -133,17 +133,16 @@ class SmppClient:
         ]
 
     async def close(self) -> None:
-        """Unbind politely, answer what was delivered, and stop."""
+        """Answer what was delivered, unbind politely, and stop."""
         self._closing = True
-        link = self._link
-        if link is not None:
-            try:
-                self._write(link, pdus.pack(pdus.UNBIND, self._next_sequence()))
-                await asyncio.wait_for(link.unbound.wait(), self.config.response_timeout)
-            except (TimeoutError, OSError):
-                pass
+        # Deliveries already read are answered first, so the gateway need not deliver them again.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._inbound.join(), self.config.response_timeout)
+        link = self._link
+        if link is not None:
+            with contextlib.suppress(TimeoutError, OSError):
+                self._write(link, pdus.pack(pdus.UNBIND, self._next_sequence()))
+                await asyncio.wait_for(link.unbound.wait(), self.config.response_timeout)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -97,6 +97,9 @@ class JasminGateway:
     def __init__(self, directory: Path, smsc_port: int) -> None:
         self.directory = directory
         self.smsc_port = smsc_port
+        # The connector's RabbitMQ queue (submit.sm.<cid>) outlives jasmind: a name of its own per
+        # gateway keeps a killed run's leftovers away from the next run's SMSC.
+        self.connector = f"smsc{smsc_port}"
         self.smpp_port = free_port()
         self.jcli_port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
@@ -146,7 +149,7 @@ class JasminGateway:
             jcli("user -a", "uid manyi", f"username {USERNAME}", f"password {PASSWORD}", "gid manyi", "ok")
             added = jcli(
                 "smppccm -a",
-                "cid smsc",
+                f"cid {self.connector}",
                 "host 127.0.0.1",
                 f"port {self.smsc_port}",
                 "username jasmin",
@@ -156,8 +159,8 @@ class JasminGateway:
             )
             if "Successfully added" not in added:
                 raise RuntimeError(f"jCli refused the connector: {added}")
-            jcli("smppccm -1 smsc")
-            jcli("mtrouter -a", "type DefaultRoute", "connector smppc(smsc)", "rate 0.00", "ok")
+            jcli(f"smppccm -1 {self.connector}")
+            jcli("mtrouter -a", "type DefaultRoute", f"connector smppc({self.connector})", "rate 0.00", "ok")
             jcli("morouter -a", "type DefaultRoute", f"connector smpps({USERNAME})", "ok")
             routes = jcli("mtrouter -l") + jcli("morouter -l")
             if routes.count("DefaultRoute") != 2:
