@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import itertools
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -101,8 +100,9 @@ class SmppClient:
         self.on_inbound = on_inbound
         self.stats = SmppStats()
         self._zone = ZoneInfo(config.receipt_timezone)
-        self._sequences = itertools.cycle(range(1, 0x7FFFFFFF))
-        self._references = itertools.cycle(range(256))
+        # Counters, not itertools.cycle: a cycle keeps a copy of every value it has handed out.
+        self._sequence = 0
+        self._reference = 0
         self._bucket = TokenBucket(config.rate, config.bucket_size)
         self._pause_until = 0.0
         self._link: _Link | None = None
@@ -173,7 +173,8 @@ class SmppClient:
         refused = _check(message, source)
         if refused is None:
             try:
-                payloads = ucs2_segments(message.text, next(self._references))
+                self._reference = (self._reference + 1) % 256
+                payloads = ucs2_segments(message.text, self._reference)
             except ValueError as exc:
                 refused = str(exc)
         if refused is not None:
@@ -445,7 +446,8 @@ class SmppClient:
     # -- helpers ---------------------------------------------------------------------------------
 
     def _next_sequence(self) -> int:
-        return next(self._sequences)
+        self._sequence = self._sequence % 0x7FFFFFFF + 1  # 1 .. 2**31 - 1, as SMPP 3.4 allows
+        return self._sequence
 
     def _write(self, link: _Link, data: bytes) -> None:
         if not link.writer.is_closing():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -162,3 +163,14 @@ def test_statuses_read_as_words() -> None:
     assert status_text(0x0E) == "ESME_RINVPASWD (0x0000000E): invalid password"
     assert status_text(0x58) == "ESME_RTHROTTLED (0x00000058): throttled: over the agreed rate"
     assert status_text(0x0401) == "0x00000401"  # a vendor's own code
+
+
+def test_sequence_numbers_wrap_within_smpp_range_and_keep_no_history() -> None:
+    from manyi.notify.smpp import SmppClient
+
+    client = SmppClient(SmppConfig(**base()))  # type: ignore[arg-type]
+    assert [client._next_sequence() for _ in range(3)] == [1, 2, 3]
+    client._sequence = 0x7FFFFFFE
+    assert [client._next_sequence() for _ in range(3)] == [0x7FFFFFFF, 1, 2]
+    # A regression: the numbers came from itertools.cycle, which stores every value it yields.
+    assert not any(isinstance(value, itertools.cycle) for value in vars(client).values())
