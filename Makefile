@@ -27,8 +27,12 @@ lint: install
 typecheck: install
 	$(UV) run --frozen mypy
 
+# The suite runs in parallel (pytest-xdist): each worker has its own PostgreSQL scratch database,
+# SQLite files and Chromium. Tests that share one outside server are kept on one worker by
+# `xdist_group` marks (--dist loadgroup). `make pytest JOBS=0` runs it in this process.
+JOBS ?= 4
 pytest: install
-	$(UV) run --frozen pytest
+	$(UV) run --frozen pytest -n $(JOBS) --dist loadgroup
 
 test: lint typecheck pytest
 

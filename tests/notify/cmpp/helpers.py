@@ -10,6 +10,7 @@ from typing import Any, ParamSpec
 
 from manyi.notify.cmpp.config import CmppConfig
 from manyi.notify.cmpp.simulator import SimulatorConfig
+from tests.async_run import run_fresh
 
 P = ParamSpec("P")
 
@@ -20,14 +21,11 @@ TEST_TIMEOUT = 30.0
 
 
 def run_async(test: Callable[P, Awaitable[None]]) -> Callable[P, None]:
-    """Run an async test in a fresh event loop, failing it after TEST_TIMEOUT seconds."""
+    """Run an async test in a fresh event loop (on its own thread), failing it after TEST_TIMEOUT seconds."""
 
     @functools.wraps(test)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
-        async def bounded() -> None:
-            await asyncio.wait_for(test(*args, **kwargs), TEST_TIMEOUT)
-
-        asyncio.run(bounded())
+        run_fresh(test(*args, **kwargs), TEST_TIMEOUT)
 
     return wrapper
 

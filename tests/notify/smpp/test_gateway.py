@@ -20,6 +20,10 @@ from tests.notify.smpp.smsc import SmscProcess
 from tests.notify.smpp.test_deliveries import until
 from tests.notify.smpp.test_submit import LONG_CHINESE, run
 
+# One Jasmin per run: its environment is installed on first use and it routes through the shared
+# RabbitMQ and Redis, so under pytest-xdist all its tests go to one worker (--dist loadgroup).
+pytestmark = pytest.mark.xdist_group("jasmin")
+
 Gateway = tuple[JasminGateway, SmscProcess]
 
 

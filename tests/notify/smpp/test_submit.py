@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
 from manyi.notify.smpp import SmppClient, SmppConfig
 from manyi.notify.sms import OutgoingSms, join_segments
+from tests.async_run import run_fresh
 from tests.notify.smpp.smsc import SmscProcess
 
 LONG_CHINESE = (
@@ -18,7 +18,7 @@ LONG_CHINESE = (
 
 
 def run(scenario: Coroutine[Any, Any, Any]) -> Any:
-    return asyncio.run(asyncio.wait_for(scenario, 60))
+    return run_fresh(scenario, 60)
 
 
 def settings(smsc: SmscProcess, **overrides: Any) -> SmppConfig:
