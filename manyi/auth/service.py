@@ -19,7 +19,7 @@ from manyi.core.logging import get_logger
 from manyi.core.refdata import bump, cached
 from manyi.org.models import User
 from manyi.org.passwords import burn_password_check, verify_password
-from manyi.org.reference import region_chain, region_index, user_index
+from manyi.org.reference import organisation_index, region_chain, region_index, user_index
 from manyi.org.user_scope import Reach
 
 TOKEN_LIFETIME = timedelta(hours=12)  # one shift and a half; staff log in again next day
@@ -56,6 +56,8 @@ class Principal:
     permissions: frozenset[str]
     token_id: int | None = None
     default_region: str | None = None  # an API key's region for requests that name none
+    organisation_id: int | None = None  # None: the operator's own staff
+    organisation_kind: str | None = None  # manyi.org.models.ORGANISATION_KINDS
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
@@ -71,6 +73,7 @@ def _principal(
     info = user_index(session).get(user_id)
     if info is None or not info.active:
         raise NotAuthenticated("the account is disabled or no longer exists")
+    organisation = organisation_index(session).get(info.organisation_id) if info.organisation_id else None
     return Principal(
         info.id,
         info.username,
@@ -80,6 +83,8 @@ def _principal(
         permissions_for(info.roles),
         token_id,
         default_region,
+        organisation_id=info.organisation_id,
+        organisation_kind=organisation.kind if organisation is not None else None,
     )
 
 

@@ -18,6 +18,7 @@ from manyi.console.workbench_common import pii_search_refused
 from manyi.core.masking import PiiSearchRefused, mask_phone
 from manyi.orders import lifecycle
 from manyi.orders.overview import team_choices
+from manyi.orders.partner_scope import partner_scope
 from manyi.orders.search import PAGE_SIZE, OrderFilters, OrderPage, search_orders
 from manyi.org.reference import region_index, team_name
 
@@ -71,7 +72,14 @@ def order_list(request: Request, p: Annotated[Page, Depends(page)]) -> Response:
     pii = p.can("pii:read")
     refused = None
     try:
-        result = search_orders(p.session, filters=filters, scope=scope, pii=pii, offset=offset)
+        result = search_orders(
+            p.session,
+            filters=filters,
+            scope=scope,
+            partner=partner_scope(p.principal),
+            pii=pii,
+            offset=offset,
+        )
     except PiiSearchRefused:
         refused = pii_search_refused(p)
         result = OrderPage([], offset, False)

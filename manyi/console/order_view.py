@@ -22,6 +22,7 @@ from manyi.orders.callbacks import loop_log, may_call_back
 from manyi.orders.categories import category_by_id
 from manyi.orders.models import WorkOrder
 from manyi.orders.overview import order_overview, team_members, transfer_targets
+from manyi.orders.partner_scope import may_see_order, partner_scope
 from manyi.orders.resolutions import RESOLUTION_CODES
 from manyi.orders.timeline import Entry, order_timeline
 from manyi.org.reference import region_index, team_name, user_index
@@ -96,6 +97,8 @@ def load_order(p: Page, number: str) -> WorkOrder:
     if order is None or order.deleted_at is not None:
         raise NotFound(p.gettext("No such record, or it is outside your regions."))
     p.check_region(order.region_code)
+    if not may_see_order(partner_scope(p.principal), order):
+        raise NotFound(p.gettext("No such record, or it is outside your regions."))
     return order
 
 
@@ -259,7 +262,9 @@ def _offered(p: Page, order: WorkOrder, action: str) -> bool:
 def order_context(p: Page, order: WorkOrder, *, values: dict[str, str] | None = None) -> dict[str, Any]:
     """Everything order.html needs: a handful of indexed queries, names from the cached indexes."""
     at = now()
-    overview = order_overview(p.session, order=order, at=at, scope=p.scope())
+    overview = order_overview(
+        p.session, order=order, at=at, scope=p.scope(), partner=partner_scope(p.principal)
+    )
     timeline = order_timeline(p.session, order_id=order.id)
     can_update = p.can("ticket:update")
     legal = lifecycle.next_actions(order.type, order.status, order.stage) if can_update else []

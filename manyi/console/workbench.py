@@ -23,6 +23,7 @@ from manyi.core.clock import now
 from manyi.core.masking import PiiSearchRefused
 from manyi.customers.contacts import contacts_of
 from manyi.customers.lookup import customer_names, lookup_callers
+from manyi.orders.partner_scope import partner_scope
 from manyi.orders.queues import (
     PAGE_SIZE,
     QueuePage,
@@ -76,13 +77,20 @@ def workbench(
         p.session,
         owner_id=p.principal.user_id,
         scope=scope,
+        partner=partner_scope(p.principal),
         offset=(_page_number(mine) - 1) * PAGE_SIZE,
     )
     team_context = None
     if team_id is not None:
         team_context = _queue_context(
             p,
-            team_queue(p.session, team_id=team_id, scope=scope, offset=(_page_number(team) - 1) * PAGE_SIZE),
+            team_queue(
+                p.session,
+                team_id=team_id,
+                scope=scope,
+                partner=partner_scope(p.principal),
+                offset=(_page_number(team) - 1) * PAGE_SIZE,
+            ),
         )
     return p.render(
         "workbench/home.html",
@@ -119,9 +127,14 @@ def render_customer_panel(
     customer = visible_customer(p, customer_id)
     scope = p.scope()
     at = now()
-    open_rows = customer_open_orders(p.session, customer_id=customer.id, scope=scope)
+    partner = partner_scope(p.principal)
+    open_rows = customer_open_orders(p.session, customer_id=customer.id, scope=scope, partner=partner)
     history = customer_recent_orders(
-        p.session, customer_id=customer.id, scope=scope, since=at - timedelta(days=HISTORY_DAYS)
+        p.session,
+        customer_id=customer.id,
+        scope=scope,
+        partner=partner,
+        since=at - timedelta(days=HISTORY_DAYS),
     )
     users = user_index(p.session)
     return p.render(

@@ -25,6 +25,7 @@ from manyi.core.clock import now
 from manyi.core.errors import ValidationFailed
 from manyi.orders import lifecycle
 from manyi.orders.models import WorkOrder
+from manyi.orders.partner_scope import PartnerScope, may_see_order, visible_clause
 from manyi.orders.routing import open_load
 from manyi.orders.service import assign_order
 from manyi.org.models import User
@@ -75,9 +76,14 @@ def visible_regions(
 
 
 def _filtered(
-    session: Session, statement: _Query, *, scope: frozenset[str] | None, where: BoardFilter
+    session: Session,
+    statement: _Query,
+    *,
+    scope: frozenset[str] | None,
+    partner: PartnerScope | None,
+    where: BoardFilter,
 ) -> _Query:
-    statement = statement.where(WorkOrder.deleted_at.is_(None))
+    statement = statement.where(WorkOrder.deleted_at.is_(None), visible_clause(partner))
     regions = visible_regions(session, scope=scope, region=where.region_code)
     if regions is not None:
         statement = statement.where(WorkOrder.region_code.in_(sorted(regions)))
@@ -92,6 +98,7 @@ def new_orders(
     session: Session,
     *,
     scope: frozenset[str] | None,
+    partner: PartnerScope | None,
     where: BoardFilter,
     offset: int = 0,
     limit: int = PAGE_SIZE,
@@ -105,7 +112,11 @@ def new_orders(
     # The stage alone: "accepted" exists only inside the initial status (the state machine), and a
     # second equality would make the planner multiply selectivities and misjudge further.
     ids_query = _filtered(
-        session, select(WorkOrder.id).where(WorkOrder.stage == lifecycle.INITIAL[1]), scope=scope, where=where
+        session,
+        select(WorkOrder.id).where(WorkOrder.stage == lifecycle.INITIAL[1]),
+        scope=scope,
+        partner=partner,
+        where=where,
     )
     ids = list(
         session.scalars(
@@ -122,6 +133,7 @@ def breaching_soon(
     session: Session,
     *,
     scope: frozenset[str] | None,
+    partner: PartnerScope | None,
     where: BoardFilter,
     at: datetime | None = None,
     offset: int = 0,
@@ -143,7 +155,7 @@ def breaching_soon(
             WorkOrder.status.in_(lifecycle.OPEN_STATUSES),
         )
     )
-    statement = _filtered(session, statement, scope=scope, where=where)
+    statement = _filtered(session, statement, scope=scope, partner=partner, where=where)
     rows = session.execute(
         statement.order_by(SlaClock.due_at, SlaClock.id).offset(offset).limit(limit + 1)
     ).all()
@@ -155,12 +167,16 @@ def _unassigned(statement: _Query) -> _Query:
 
 
 def unassigned_counts(
-    session: Session, *, scope: frozenset[str] | None, where: BoardFilter
+    session: Session, *, scope: frozenset[str] | None, partner: PartnerScope | None, where: BoardFilter
 ) -> list[tuple[int | None, int]]:
     """How many open orders wait for an assignee, per team (largest backlog first)."""
     everywhere = BoardFilter(region_code=where.region_code, order_type=where.order_type)
     statement = _filtered(
-        session, _unassigned(select(WorkOrder.team_id, func.count())), scope=scope, where=everywhere
+        session,
+        _unassigned(select(WorkOrder.team_id, func.count())),
+        scope=scope,
+        partner=partner,
+        where=everywhere,
     )
     rows = session.execute(statement.group_by(WorkOrder.team_id)).all()
     return sorted(((team, int(n)) for team, n in rows), key=lambda r: (-r[1], r[0] or 0))
@@ -170,12 +186,13 @@ def unassigned_orders(
     session: Session,
     *,
     scope: frozenset[str] | None,
+    partner: PartnerScope | None,
     where: BoardFilter,
     offset: int = 0,
     limit: int = PAGE_SIZE,
 ) -> list[WorkOrder]:
     """Open orders of the chosen team without an assignee, oldest first."""
-    statement = _filtered(session, _unassigned(select(WorkOrder)), scope=scope, where=where)
+    statement = _filtered(session, _unassigned(select(WorkOrder)), scope=scope, partner=partner, where=where)
     return list(
         session.scalars(
             statement.order_by(WorkOrder.created_at, WorkOrder.id).offset(offset).limit(limit + 1)
@@ -217,6 +234,7 @@ def bulk_assign_flow(
     team_id: int,
     assignee_id: int,
     scope: frozenset[str] | None,
+    partner: PartnerScope | None,
     actor_id: int,
 ) -> list[WorkOrder]:
     """Assign every order to one member of their team, or none: the first bad order is named."""
@@ -234,6 +252,7 @@ def bulk_assign_flow(
             order is None
             or order.deleted_at is not None
             or (scope is not None and order.region_code not in scope)
+            or not may_see_order(partner, order)
         ):
             raise BulkAssignRefused(
                 f"orders: order {order_id} does not exist or is outside your regions",

@@ -19,6 +19,7 @@ from manyi.customers.models import Customer, Subscription
 from manyi.orders import service
 from manyi.orders.filters import scoped
 from manyi.orders.models import WorkOrder
+from manyi.orders.partner_scope import may_see_order, partner_scope
 from manyi.orders.tmf import BASE, SCHEMA_PATH, documents
 from manyi.orders.tmf_schemas import (
     TroubleTicketCreate,
@@ -53,6 +54,8 @@ def _one(c: Ctx, number: str) -> WorkOrder:
     if order is None or order.deleted_at is not None:
         raise NotFound(f"trouble ticket {number} does not exist")
     c.check_region(order.region_code, f"trouble ticket {number}")
+    if not may_see_order(partner_scope(c.principal), order):
+        raise NotFound(f"trouble ticket {number} does not exist")
     return order
 
 
@@ -123,7 +126,12 @@ def create_ticket(
                 field="troubleTicketRelationship",
             )
         parent = c.session.scalars(select(WorkOrder).where(WorkOrder.number == rel.id)).first()
-        if parent is None or parent.deleted_at is not None or not _visible(c, parent.region_code):
+        if (
+            parent is None
+            or parent.deleted_at is not None
+            or not _visible(c, parent.region_code)
+            or not may_see_order(partner_scope(c.principal), parent)
+        ):
             raise ValidationFailed(
                 f"troubleTicketRelationship: ticket {rel.id} does not exist",
                 field="troubleTicketRelationship",

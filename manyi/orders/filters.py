@@ -10,6 +10,7 @@ from manyi.api.deps import Ctx
 from manyi.api.query import Attribute, ListQuery, apply, order_by, parse_bool, parse_datetime, parse_int
 from manyi.core.limits import is_whole_number
 from manyi.orders.models import Category, WorkOrder
+from manyi.orders.partner_scope import partner_scope, visible_clause
 from manyi.org.models import User
 from manyi.org.reference import region_chain, region_index
 
@@ -69,6 +70,7 @@ def scoped(c: Ctx, statement: Select[Any], query: ListQuery, *, sort: bool = Tru
     scope = c.scope()
     if scope is not None:
         statement = statement.where(WorkOrder.region_code.in_(sorted(scope)))
+    statement = statement.where(visible_clause(partner_scope(c.principal)))
     statement = apply(statement, attributes, query)
     if sort:
         if not query.sort:

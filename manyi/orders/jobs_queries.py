@@ -20,6 +20,7 @@ from manyi.core.settings import get_settings
 from manyi.customers.models import Customer, Subscription
 from manyi.orders import lifecycle
 from manyi.orders.models import WorkOrder
+from manyi.orders.partner_scope import PartnerScope, may_see_order, visible_clause
 from manyi.orders.resolutions import check_on_site_resolution
 from manyi.orders.service import transition_order
 
@@ -48,6 +49,7 @@ def todays_jobs(
     *,
     assignee_id: int,
     scope: frozenset[str] | None,
+    partner: PartnerScope | None,
     at: datetime | None = None,
     offset: int = 0,
     limit: int = PAGE_SIZE,
@@ -72,6 +74,7 @@ def todays_jobs(
     )
     if scope is not None:
         statement = statement.where(WorkOrder.region_code.in_(sorted(scope)))
+    statement = statement.where(visible_clause(partner))
     statement = statement.order_by(
         WorkOrder.appointment_at.is_(None),  # booked visits first (False sorts before True)
         WorkOrder.appointment_at,
@@ -83,7 +86,14 @@ def todays_jobs(
     return [Job(order, address, name, phone, order.region_code) for order, address, name, phone in rows]
 
 
-def get_job(session: Session, *, order_id: int, assignee_id: int, scope: frozenset[str] | None) -> WorkOrder:
+def get_job(
+    session: Session,
+    *,
+    order_id: int,
+    assignee_id: int,
+    scope: frozenset[str] | None,
+    partner: PartnerScope | None,
+) -> WorkOrder:
     """The technician's own open on-site job, or NotFound (someone else's job looks missing)."""
     order = session.get(WorkOrder, order_id)
     if (
@@ -91,6 +101,7 @@ def get_job(session: Session, *, order_id: int, assignee_id: int, scope: frozens
         or order.deleted_at is not None
         or order.assignee_id != assignee_id
         or (scope is not None and order.region_code not in scope)
+        or not may_see_order(partner, order)
     ):
         raise NotFound(f"job {order_id} does not exist or is not yours")
     return order

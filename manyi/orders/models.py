@@ -90,6 +90,10 @@ class WorkOrder(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The organisation whose staff created the order (null: the operator's own) and the channel
+    # partner it was given to; a partner's staff see only these (manyi.orders.partner_scope).
+    created_by_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    partner_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"), index=True)
     external_id: Mapped[str | None] = mapped_column(String(64))
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from manyi.core.refdata import cached
 from manyi.customers.models import Customer, Subscription
 from manyi.orders.models import OrderAttachment, OrderRelation, WorkOrder
+from manyi.orders.partner_scope import PartnerScope, visible_clause
 from manyi.orders.transfers import team_covers
 from manyi.org.models import Team, User
 from manyi.org.reference import region_chain, team_region
@@ -75,7 +76,9 @@ def clock_view(clock: SlaClock, at: datetime) -> ClockView:
     )
 
 
-def _linked(session: Session, order: WorkOrder, scope: frozenset[str] | None) -> list[Linked]:
+def _linked(
+    session: Session, order: WorkOrder, scope: frozenset[str] | None, partner: PartnerScope | None
+) -> list[Linked]:
     """Parent, children and related orders the caller may see (others stay invisible)."""
     found: list[tuple[str, int]] = []
     if order.parent_id:
@@ -97,7 +100,7 @@ def _linked(session: Session, order: WorkOrder, scope: frozenset[str] | None) ->
         for row in session.execute(
             select(
                 WorkOrder.id, WorkOrder.number, WorkOrder.type, WorkOrder.status, WorkOrder.region_code
-            ).where(WorkOrder.id.in_(ids), WorkOrder.deleted_at.is_(None))
+            ).where(WorkOrder.id.in_(ids), WorkOrder.deleted_at.is_(None), visible_clause(partner))
         )
     }
     return [
@@ -108,7 +111,12 @@ def _linked(session: Session, order: WorkOrder, scope: frozenset[str] | None) ->
 
 
 def order_overview(
-    session: Session, *, order: WorkOrder, at: datetime, scope: frozenset[str] | None
+    session: Session,
+    *,
+    order: WorkOrder,
+    at: datetime,
+    scope: frozenset[str] | None,
+    partner: PartnerScope | None,
 ) -> Overview:
     """Return everything but the timeline that the order's page shows."""
     customer = session.get(Customer, order.customer_id) if order.customer_id else None
@@ -125,7 +133,7 @@ def order_overview(
         if order.attachment_count
         else []
     )
-    return Overview(customer, subscription, clocks, attachments, _linked(session, order, scope))
+    return Overview(customer, subscription, clocks, attachments, _linked(session, order, scope, partner))
 
 
 def _load_members(session: Session) -> dict[int, list[tuple[int, str]]]:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from manyi.orders.lifecycle import OPEN_STATUSES
 from manyi.orders.models import Category, WorkOrder
+from manyi.orders.partner_scope import PartnerScope, visible_clause
 from manyi.sla.models import SlaClock
 
 PAGE_SIZE = 50
@@ -54,8 +55,11 @@ def _running_clock_of(order_id: Any) -> ColumnElement[bool]:
     return select(SlaClock.id).where(SlaClock.order_id == order_id, SlaClock.state == "running").exists()
 
 
-def _open_conditions(scope: Collection[str] | None, *criteria: ColumnElement[bool]) -> list[Any]:
+def _open_conditions(
+    scope: Collection[str] | None, partner: PartnerScope | None, *criteria: ColumnElement[bool]
+) -> list[Any]:
     conditions: list[Any] = [
+        visible_clause(partner),
         WorkOrder.deleted_at.is_(None),
         WorkOrder.status.in_(OPEN_STATUSES),
         *criteria,
@@ -145,12 +149,13 @@ def my_orders(
     *,
     owner_id: int,
     scope: Collection[str] | None,
+    partner: PartnerScope | None,
     offset: int = 0,
     limit: int = PAGE_SIZE,
 ) -> QueuePage:
     """Open orders this user owns by first responsibility, the one due first on top."""
     return _queue(
-        session, _open_conditions(scope, WorkOrder.owner_id == owner_id), offset=offset, limit=limit
+        session, _open_conditions(scope, partner, WorkOrder.owner_id == owner_id), offset=offset, limit=limit
     )
 
 
@@ -159,21 +164,29 @@ def team_queue(
     *,
     team_id: int,
     scope: Collection[str] | None,
+    partner: PartnerScope | None,
     offset: int = 0,
     limit: int = PAGE_SIZE,
 ) -> QueuePage:
     """Open orders routed to this team, the one due first on top."""
-    return _queue(session, _open_conditions(scope, WorkOrder.team_id == team_id), offset=offset, limit=limit)
+    return _queue(
+        session, _open_conditions(scope, partner, WorkOrder.team_id == team_id), offset=offset, limit=limit
+    )
 
 
 def customer_open_orders(
-    session: Session, *, customer_id: int, scope: Collection[str] | None, limit: int = PAGE_SIZE
+    session: Session,
+    *,
+    customer_id: int,
+    scope: Collection[str] | None,
+    partner: PartnerScope | None,
+    limit: int = PAGE_SIZE,
 ) -> list[QueueRow]:
     """A customer's open orders, newest first, each with the clock due first."""
     ids = list(
         session.scalars(
             select(WorkOrder.id)
-            .where(*_open_conditions(scope, WorkOrder.customer_id == customer_id))
+            .where(*_open_conditions(scope, partner, WorkOrder.customer_id == customer_id))
             .order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc())
             .limit(limit)
         )
@@ -186,6 +199,7 @@ def customer_recent_orders(
     *,
     customer_id: int,
     scope: Collection[str] | None,
+    partner: PartnerScope | None,
     since: datetime,
     limit: int = 100,
 ) -> list[WorkOrder]:
@@ -194,6 +208,7 @@ def customer_recent_orders(
         WorkOrder.customer_id == customer_id,
         WorkOrder.deleted_at.is_(None),
         WorkOrder.created_at >= since,
+        visible_clause(partner),
     )
     if scope is not None:
         statement = statement.where(WorkOrder.region_code.in_(sorted(scope)))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from manyi.core.masking import check_search
 from manyi.customers.models import Customer, Subscription
 from manyi.orders.models import WorkOrder
+from manyi.orders.partner_scope import PartnerScope, visible_clause
 from manyi.org.reference import region_chain, region_index
 
 PAGE_SIZE = 50
@@ -77,6 +78,7 @@ def search_orders(
     *,
     filters: OrderFilters,
     scope: frozenset[str] | None,
+    partner: PartnerScope | None,
     pii: bool = True,
     offset: int = 0,
     limit: int = PAGE_SIZE,
@@ -88,7 +90,7 @@ def search_orders(
     one row beyond the page tells whether there is a next one.
     """
     offset = max(0, offset)
-    statement: Select[Any] = select(WorkOrder).where(WorkOrder.deleted_at.is_(None))
+    statement: Select[Any] = select(WorkOrder).where(WorkOrder.deleted_at.is_(None), visible_clause(partner))
     if scope is not None:
         statement = statement.where(WorkOrder.region_code.in_(sorted(scope)))
     q = filters.q.strip()

@@ -23,7 +23,7 @@ from manyi.orders.routing import check_assignee, least_loaded_member, route
 from manyi.orders.texts import check_note_room, check_texts
 from manyi.orders.transfers import check_transfer_target
 from manyi.org.models import Team, User
-from manyi.org.reference import region_chain
+from manyi.org.reference import region_chain, user_index
 from manyi.sla.service import CLOCK_INSERT, insert_clocks, plan_clocks
 
 CHANNELS = ("hotline", "hall", "web", "app", "sms", "partner", "field", "system")
@@ -95,6 +95,11 @@ class _Probe:
         self.team_id: int | None = None
         self.sla_policy_id: int | None = None
         self.sla_provisional = False
+
+
+def _organisation_of(session: Session, user_id: int | None) -> int | None:
+    info = user_index(session).get(user_id) if user_id is not None else None
+    return info.organisation_id if info is not None else None
 
 
 def create_order(
@@ -173,6 +178,8 @@ def create_order(
         region_code=region_code,
         owner_id=actor_id,  # 首问责任制: whoever accepts the request owns it until closure
         created_by_id=actor_id,
+        # The creator's organisation: a channel partner's staff keep sight of what they opened.
+        created_by_org_id=_organisation_of(session, actor_id),
         parent_id=parent_id,
         external_id=external_id,
         idempotency_key=idempotency_key,

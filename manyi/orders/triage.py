@@ -17,16 +17,24 @@ from manyi.orders.categories import category_by_id
 from manyi.orders.history import record_event
 from manyi.orders.hooks import order_changed
 from manyi.orders.models import WorkOrder
+from manyi.orders.partner_scope import PartnerScope, visible_clause
 from manyi.orders.routing import route
 from manyi.orders.service import get_order
 from manyi.org.reference import region_index
 
 
 def pending_orders(
-    session: Session, *, scope: frozenset[str] | None, offset: int = 0, limit: int = 50
+    session: Session,
+    *,
+    scope: frozenset[str] | None,
+    partner: PartnerScope | None,
+    offset: int = 0,
+    limit: int = 50,
 ) -> list[WorkOrder]:
     """Live orders awaiting their region inside the scope, oldest first (limit + 1 tell of more)."""
-    statement = select(WorkOrder).where(WorkOrder.region_pending.is_(True), WorkOrder.deleted_at.is_(None))
+    statement = select(WorkOrder).where(
+        WorkOrder.region_pending.is_(True), WorkOrder.deleted_at.is_(None), visible_clause(partner)
+    )
     if scope is not None:
         statement = statement.where(WorkOrder.region_code.in_(sorted(scope)))
     return list(

@@ -24,6 +24,24 @@ class Region(Base):
     calendar_name: Mapped[str | None] = mapped_column(String(64))
 
 
+# What an organisation is to the operator (DOMAIN.md "who uses it", seed 004): the operator itself
+# (its own staff, usually no organisation row at all), a channel partner (代销点) that sells and
+# follows its own customers' orders, or a contractor (代维, e.g. a 铁通 crew) whose teams do field work.
+ORGANISATION_KINDS = ("own", "channel_partner", "contractor")
+
+
+class Organisation(Base):
+    """A company users and teams belong to; staff with no organisation are the operator's own."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # one of ORGANISATION_KINDS
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
 class Department(Base):
     __tablename__ = "departments"
 
@@ -44,6 +62,8 @@ class Team(Base):
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
     lead_user_id: Mapped[int | None] = mapped_column(Integer)  # soft reference: users also point at teams
     calendar_name: Mapped[str | None] = mapped_column(String(64))
+    # A contractor's crew (代维): SLA policies may promise other limits for its organisation's teams.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
 
 
 class User(Base):
@@ -59,6 +79,8 @@ class User(Base):
     regions: Mapped[list[str]] = mapped_column(JSON, default=list)
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    # A channel partner's staff see only their organisation's orders (manyi.orders.partner_scope).
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     phone: Mapped[str | None] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(128))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -68,4 +90,4 @@ class User(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
-register_tables("regions", "teams")
+register_tables("regions", "teams", "organisations")

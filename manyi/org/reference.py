@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from manyi.core.refdata import cached
-from manyi.org.models import Region, Team, User
+from manyi.org.models import Organisation, Region, Team, User
 
 
 @dataclass(frozen=True)
@@ -80,12 +80,20 @@ class UserInfo:
     regions: tuple[str, ...]
     active: bool
     team_id: int | None
+    organisation_id: int | None = None
 
 
 def _load_users(session: Session) -> dict[int, UserInfo]:
     return {
         u.id: UserInfo(
-            u.id, u.username, u.display_name, tuple(u.roles), tuple(u.regions), u.active, u.team_id
+            u.id,
+            u.username,
+            u.display_name,
+            tuple(u.roles),
+            tuple(u.regions),
+            u.active,
+            u.team_id,
+            u.organisation_id,
         )
         for u in session.scalars(select(User))
     }
@@ -98,3 +106,31 @@ def user_index(session: Session) -> dict[int, UserInfo]:
 
 def user_by_username(session: Session, username: str) -> UserInfo | None:
     return next((u for u in user_index(session).values() if u.username == username), None)
+
+
+@dataclass(frozen=True)
+class OrganisationInfo:
+    id: int
+    name: str
+    kind: str  # manyi.org.models.ORGANISATION_KINDS
+    active: bool
+
+
+def _load_organisations(session: Session) -> dict[int, OrganisationInfo]:
+    return {
+        o.id: OrganisationInfo(o.id, o.name, o.kind, o.active) for o in session.scalars(select(Organisation))
+    }
+
+
+def organisation_index(session: Session) -> dict[int, OrganisationInfo]:
+    """Every organisation by id (the operator's partners and contractors: tens, not thousands)."""
+    return cached(session, "organisations", _load_organisations)
+
+
+def _load_team_organisations(session: Session) -> dict[int, int | None]:
+    return {team_id: org for team_id, org in session.execute(select(Team.id, Team.organisation_id))}
+
+
+def team_organisation(session: Session, team_id: int | None) -> int | None:
+    """The organisation a team belongs to (None: the operator's own team, or no team)."""
+    return cached(session, "team_organisations", _load_team_organisations).get(team_id) if team_id else None

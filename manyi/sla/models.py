@@ -54,6 +54,9 @@ class SlaTarget(Base):
     unit: Mapped[str] = mapped_column(
         String(16)
     )  # working_hours | working_days | natural_hours | natural_days
+    # A contractor organisation's promise (seed 004: 铁通 crews): this target replaces the policy's
+    # target of the same kind while the order is with a team of that organisation.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
 
 
 class SlaClock(Base):
