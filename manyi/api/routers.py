@@ -12,6 +12,7 @@ from manyi.customers.history_endpoints import router as customer_history_router
 from manyi.hub.endpoints import router as hub_router
 from manyi.orders.endpoints import router as tickets_router
 from manyi.orders.endpoints import schema_router as ticket_schema_router
+from manyi.orders.partner_endpoints import router as ticket_partner_router
 from manyi.orders.routing_endpoints import router as routing_router
 from manyi.org.endpoints import router as org_router
 from manyi.org.region_endpoints import router as regions_router
@@ -20,6 +21,7 @@ from manyi.sla.endpoints import router as sla_router
 ROUTERS: list[APIRouter] = [
     auth_router,
     tickets_router,
+    ticket_partner_router,
     customers_router,
     customer_history_router,
     hub_router,

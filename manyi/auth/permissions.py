@@ -23,12 +23,14 @@ ROLES = (
 # ticket:callback records the callback (回访) that closes the loop on a resolved order, and the
 # callback's attempts to reach the customer; complaint:withdraw cancels or rejects a complaint;
 # customer:flag sets or clears a customer's red/blue list flag (audited, with a reason).
+# ticket:partner gives an order to a channel partner (代销点) or takes it back (manyi.orders.partner_orders).
 PERMISSIONS = (
     "ticket:read",
     "ticket:create",
     "ticket:update",
     "ticket:delete",
     "ticket:callback",
+    "ticket:partner",
     "complaint:withdraw",
     "customer:read",
     "customer:write",
@@ -62,7 +64,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "callback_agent": frozenset(
         {"ticket:read", "ticket:update", "ticket:callback", "customer:read", "pii:read"}
     ),
-    "dispatcher": frozenset({"ticket:read", "ticket:update", "customer:read", "pii:read", "config:read"}),
+    "dispatcher": frozenset(
+        {"ticket:read", "ticket:update", "ticket:partner", "customer:read", "pii:read", "config:read"}
+    ),
     "technician": frozenset({"ticket:read", "ticket:update", "customer:read", "pii:read"}),
     # the expert group works complaints, withdraws unfounded ones and keeps the blue list (001)
     "complaint_handler": frozenset(
@@ -85,6 +89,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "ticket:create",
             "ticket:update",
             "ticket:callback",
+            "ticket:partner",
             "complaint:withdraw",
             "customer:read",
             "customer:flag",
@@ -105,6 +110,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "ticket:update",
             "ticket:delete",
             "ticket:callback",
+            "ticket:partner",
             "complaint:withdraw",
             "customer:read",
             "customer:write",

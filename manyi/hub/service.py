@@ -33,7 +33,7 @@ from manyi.hub.rules import (
     matches,
     parse_query,
 )
-from manyi.org.reference import user_index
+from manyi.org.reference import organisation_index, user_index
 from manyi.outbox.models import OutboxMessage
 
 log = get_logger("manyi.hub")
@@ -171,6 +171,12 @@ def _may_receive(session: Session, listener: Listener, resource: dict[str, Any])
     info = user_index(session).get(listener.created_by)
     if info is None or not info.active or not permissions_for(info.roles) >= LISTENER_PERMISSIONS:
         log.warning("hub_listener_owner_not_allowed", subscription=listener.id, user_id=listener.created_by)
+        return False
+    organisation = organisation_index(session).get(info.organisation_id) if info.organisation_id else None
+    if organisation is not None and organisation.kind == "channel_partner":
+        # A channel partner sees only its own orders (manyi.orders.partner_scope), which an event
+        # document does not tell apart: its staff's listeners get no events rather than others'.
+        log.warning("hub_listener_owner_is_partner", subscription=listener.id, user_id=listener.created_by)
         return False
     if not info.regions:
         return True

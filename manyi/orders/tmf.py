@@ -26,7 +26,7 @@ from manyi.orders.models import (
     OrderRelation,
     WorkOrder,
 )
-from manyi.org.reference import region_index, team_name, user_index
+from manyi.org.reference import organisation_index, region_index, team_name, user_index
 from manyi.sla.models import SlaClock
 
 BASE = "/tmf-api/troubleTicket/v4/troubleTicket"
@@ -334,6 +334,8 @@ def document(session: Session, order: WorkOrder, loaded: Loaded, base_url: str) 
         "team": {"id": str(order.team_id), "name": team_name(session, order.team_id)}
         if order.team_id
         else None,
+        "createdByOrganization": _organisation(session, order.created_by_org_id),
+        "partnerOrganization": _organisation(session, order.partner_org_id),
         "slaClock": [_clock(c) for c in clocks],
         "slaBreached": bool(order.sla_breached),
         "callback": _callbacks(session, order, loaded),
@@ -341,6 +343,11 @@ def document(session: Session, order: WorkOrder, loaded: Loaded, base_url: str) 
         "version": order.version,
     }
     return {k: v for k, v in doc.items() if v is not None}
+
+
+def _organisation(session: Session, organisation_id: int | None) -> dict[str, str] | None:
+    org = organisation_index(session).get(organisation_id) if organisation_id else None
+    return {"id": str(org.id), "name": org.name} if org else None
 
 
 def documents(

@@ -156,6 +156,12 @@ class TroubleTicketOut(BaseModel):
     region: dict[str, Any] | None = None
     regionPending: bool | None = Field(None, description="Manyi: waiting in triage for its region")
     team: dict[str, Any] | None = None
+    createdByOrganization: dict[str, Any] | None = Field(
+        None, description="Manyi: the partner or contractor organisation whose staff created it"
+    )
+    partnerOrganization: dict[str, Any] | None = Field(
+        None, description="Manyi: the channel partner (代销点) it was given to"
+    )
     slaClock: list[SlaClockOut] | None = None
     callback: list[dict[str, Any]] | None = None
     slaBreached: bool | None = None
@@ -171,5 +177,5 @@ def ticket_json_schema() -> dict[str, Any]:
         **schema,
         "title": "ManyiTroubleTicket",
         "description": "TMF621 TroubleTicket (v4) extended with Manyi's fields: stage, category, region, "
-        "regionPending, team, slaClock, slaBreached, nextActions, version. / 满意扩展的 TMF621 工单。",
+        "regionPending, team, createdByOrganization, partnerOrganization, slaClock, slaBreached, nextActions, version. / 满意扩展的 TMF621 工单。",
     }

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from manyi.core.masking import mask_phone
-from manyi.org.models import Department, Team, User
+from manyi.org.models import Department, Organisation, Team, User
 from manyi.org.orgfile import write_csv, write_xlsx
 
 
@@ -19,7 +19,12 @@ def org_records(session: Session, *, pii: bool) -> dict[str, list[dict[str, str]
     department_name = {d.id: d.name for d in departments}
     teams = list(session.scalars(select(Team).order_by(Team.name)))
     team_name = {t.id: t.name for t in teams}
+    organisations = list(session.scalars(select(Organisation).order_by(Organisation.name)))
+    organisation_name = {o.id: o.name for o in organisations}
     return {
+        "organisations": [
+            {"name": o.name, "kind": o.kind, "region": o.region_code or ""} for o in organisations
+        ],
         "departments": [
             {
                 "name": d.name,
@@ -36,6 +41,7 @@ def org_records(session: Session, *, pii: bool) -> dict[str, list[dict[str, str]
                 "region": t.region_code or "",
                 "calendar": t.calendar_name or "",
                 "lead": username.get(t.lead_user_id or 0, ""),
+                "organisation": organisation_name.get(t.organisation_id or 0, ""),
             }
             for t in teams
         ],
@@ -46,6 +52,7 @@ def org_records(session: Session, *, pii: bool) -> dict[str, list[dict[str, str]
                 "roles": ", ".join(u.roles),
                 "regions": ", ".join(u.regions),
                 "team": team_name.get(u.team_id or 0, ""),
+                "organisation": organisation_name.get(u.organisation_id or 0, ""),
                 "skills": ", ".join(u.skills or []),
                 "phone": (u.phone if pii else mask_phone(u.phone)) or "",
                 "email": u.email or "",

@@ -25,7 +25,8 @@ from manyi.auth.permissions import ROLES
 from manyi.calendars.models import Calendar
 from manyi.core.errors import ManyiError, ValidationFailed
 from manyi.org.departments import DEPARTMENT_KINDS, create_department, update_department
-from manyi.org.models import Department, Region, Team, User
+from manyi.org.models import ORGANISATION_KINDS, Department, Organisation, Region, Team, User
+from manyi.org.organisations import create_organisation, update_organisation
 from manyi.org.orgfile import FILE_TEMPLATES, OrgFileInvalid, OrgTables, Problem, Row, split_list
 from manyi.org.service import create_team, create_user, update_team, update_user
 
@@ -39,6 +40,7 @@ UNKNOWN_REGION = "unknown region %(value)s: expected the code of a loaded region
 AMBIGUOUS_REGION = "the region name %(value)s is not unique (%(codes)s): give the code"
 UNKNOWN_DEPARTMENT = "unknown department %(value)s: not in this file nor in the database"
 UNKNOWN_TEAM = "unknown team %(value)s: not in this file nor in the database"
+UNKNOWN_ORGANISATION = "unknown organisation %(value)s: not in this file nor in the database"
 UNKNOWN_USER = "unknown user %(value)s: not in this file nor in the database"
 UNKNOWN_CALENDAR = "unknown calendar %(value)s; expected one of %(expected)s"
 UNKNOWN_ROLE = "unknown role %(value)s; expected one of %(expected)s"
@@ -59,6 +61,7 @@ TEMPLATES = (
     AMBIGUOUS_REGION,
     UNKNOWN_DEPARTMENT,
     UNKNOWN_TEAM,
+    UNKNOWN_ORGANISATION,
     UNKNOWN_USER,
     UNKNOWN_CALENDAR,
     UNKNOWN_ROLE,
@@ -85,7 +88,7 @@ class ImportReport:
     def summary(self) -> str:
         parts = [
             f"{kind}: {self.created[kind]} created, {self.updated[kind]} updated, {self.unchanged[kind]} unchanged"
-            for kind in ("departments", "teams", "users")
+            for kind in ("organisations", "departments", "teams", "users")
         ]
         return "; ".join(parts)
 
@@ -96,6 +99,7 @@ class _Known:
 
     regions: dict[str, str]  # code -> name
     by_name: dict[str, list[str]]  # region name -> codes
+    organisations: set[str]
     departments: set[str]
     teams: set[str]
     users: set[str]
@@ -111,6 +115,7 @@ def _known(session: Session, tables: OrgTables) -> _Known:
     return _Known(
         regions,
         by_name,
+        set(session.scalars(select(Organisation.name))) | {r.get("name") for r in rows["organisations"]},
         set(session.scalars(select(Department.name))) | {r.get("name") for r in rows["departments"]},
         set(session.scalars(select(Team.name))) | {r.get("name") for r in rows["teams"]},
         set(session.scalars(select(User.username))) | {r.get("username") for r in rows["users"]},
@@ -168,6 +173,13 @@ def _check(session: Session, tables: OrgTables) -> list[Problem]:
     known = _known(session, tables)
     c = _Checker(known)
     rows = tables.rows
+    for row in rows["organisations"]:
+        c.text(row, "name", required=True)
+        kind = c.text(row, "kind", required=True)
+        if kind and kind not in ORGANISATION_KINDS:
+            c.add(row, "kind", BAD_CHOICE, expected=", ".join(ORGANISATION_KINDS), value=repr(kind))
+        c.region(row, "region", row.get("region"))
+    c.unique(rows["organisations"], "name")
     for row in rows["departments"]:
         c.text(row, "name", required=True)
         kind = c.text(row, "kind", required=True)
@@ -187,6 +199,7 @@ def _check(session: Session, tables: OrgTables) -> list[Problem]:
                 row, "calendar", UNKNOWN_CALENDAR, value=repr(calendar), expected=", ".join(known.calendars)
             )
         c.ref(row, "lead", known.users, UNKNOWN_USER)
+        c.ref(row, "organisation", known.organisations, UNKNOWN_ORGANISATION)
     c.unique(rows["teams"], "name")
     for row in rows["users"]:
         username = row.get("username")
@@ -204,6 +217,7 @@ def _check(session: Session, tables: OrgTables) -> list[Problem]:
         for region in split_list(row.get("regions")):
             c.region(row, "regions", region)
         c.ref(row, "team", known.teams, UNKNOWN_TEAM)
+        c.ref(row, "organisation", known.organisations, UNKNOWN_ORGANISATION)
         for skill in split_list(row.get("skills")):
             if len(skill) > 32:
                 c.add(row, "skills", TOO_LONG, max=32)
@@ -235,6 +249,7 @@ USER_COLUMNS = {
     "role": "roles",
     "region": "regions",
     "team": "team",
+    "organisation": "organisation",
 }
 
 
@@ -254,6 +269,31 @@ class _Writer:
     def regions(self, row: Row) -> list[str]:
         codes = (self.checker.region(row, "regions", v) for v in split_list(row.get("regions")))
         return list(dict.fromkeys(c for c in codes if c))
+
+    def organisation_id(self, row: Row) -> int | None:
+        name = row.get("organisation")
+        if not name:
+            return None
+        found = self.session.scalars(select(Organisation.id).where(Organisation.name == name)).first()
+        if found is None:  # its own row was refused: reported there
+            raise ValidationFailed(f"organisation {name!r} was not created", field="organisation")
+        return found
+
+    def organisation(self, row: Row) -> None:
+        values: dict[str, Any] = {"kind": row.get("kind")}
+        if "region" in row.values:
+            values["region_code"] = self.checker.region(row, "region", row.get("region"))
+        existing = self.session.scalars(
+            select(Organisation).where(Organisation.name == row.get("name"))
+        ).first()
+        if existing is None:
+            create_organisation(self.session, name=row.get("name"), **values)
+            self.count("organisations", True, False)
+            return
+        changes = {k: v for k, v in values.items() if getattr(existing, k) != v}
+        if changes:
+            update_organisation(self.session, organisation_id=existing.id, changes=changes)
+        self.count("organisations", False, bool(changes))
 
     def department(self, row: Row) -> None:
         values: dict[str, Any] = {"kind": row.get("kind")}
@@ -282,6 +322,8 @@ class _Writer:
             values["region_code"] = self.checker.region(row, "region", row.get("region"))
         if "calendar" in row.values:
             values["calendar_name"] = row.get("calendar") or None
+        if "organisation" in row.values:
+            values["organisation_id"] = self.organisation_id(row)
         existing = self.session.scalars(select(Team).where(Team.name == row.get("name"))).first()
         if existing is None:
             create_team(self.session, name=row.get("name"), **values)
@@ -306,6 +348,8 @@ class _Writer:
             )
             if team and values["team_id"] is None:  # its own row was refused: reported there
                 raise ValidationFailed(f"team {team!r} was not created", field="team")
+        if "organisation" in present:
+            values["organisation_id"] = self.organisation_id(row)
         if "skills" in present:
             values["skills"] = list(dict.fromkeys(split_list(row.get("skills"))))
         for key in ("phone", "email"):
@@ -359,6 +403,7 @@ def import_org(
         raise OrgFileInvalid(problems)
     writer = _Writer(session, _known(session, tables), actor_id)
     steps: list[tuple[str, Callable[[Row], None]]] = [
+        ("organisations", writer.organisation),
         ("departments", writer.department),
         ("teams", writer.team),
         ("users", writer.user),

@@ -1,8 +1,9 @@
 """The organisation file: departments, teams and staff in an Excel workbook or a CSV file.
 
-Excel (.xlsx): one sheet per record kind, `departments`, `teams`, `users` (or 部门, 班组, 人员),
+Excel (.xlsx): one sheet per record kind, `organisations` (optional: the operator's channel partners
+and contractors, 组织), `departments`, `teams`, `users` (or 部门, 班组, 人员),
 the first row naming the columns. CSV: one table whose `record` column says what each line is
-(department, team, user); a CSV without that column holds users only, as an HR export would.
+(organisation, department, team, user); a CSV without that column holds users only, as an HR export would.
 Column names are the English keys below or their Chinese names. Lists inside a cell (roles,
 regions, skills) are separated by commas, 、 or spaces. Reading checks only the file's shape;
 `manyi.org.importing` checks the values against the database.
@@ -19,16 +20,18 @@ from typing import Any
 
 from manyi.core.errors import ValidationFailed
 
-KINDS = ("departments", "teams", "users")
+KINDS = ("organisations", "departments", "teams", "users")
 COLUMNS: dict[str, tuple[str, ...]] = {
+    "organisations": ("name", "kind", "region"),
     "departments": ("name", "kind", "region", "head"),
-    "teams": ("name", "department", "region", "calendar", "lead"),
+    "teams": ("name", "department", "region", "calendar", "lead", "organisation"),
     "users": (
         "username",
         "display_name",
         "roles",
         "regions",
         "team",
+        "organisation",
         "skills",
         "phone",
         "email",
@@ -36,13 +39,20 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "initial_password",
     ),
 }
-REQUIRED = {"departments": ("name", "kind"), "teams": ("name", "department"), "users": ("username", "roles")}
+REQUIRED = {
+    "organisations": ("name", "kind"),
+    "departments": ("name", "kind"),
+    "teams": ("name", "department"),
+    "users": ("username", "roles"),
+}
 CSV_COLUMNS = ("record", *dict.fromkeys(c for kind in KINDS for c in COLUMNS[kind]))
 SHEET_NAMES = {"departments": "departments", "部门": "departments", "teams": "teams", "班组": "teams"}
+SHEET_NAMES |= {"organisations": "organisations", "organizations": "organisations", "组织": "organisations"}
 SHEET_NAMES |= {"users": "users", "staff": "users", "人员": "users", "用户": "users", "员工": "users"}
 RECORDS = {"department": "departments", "部门": "departments", "team": "teams", "班组": "teams"}
+RECORDS |= {"organisation": "organisations", "organization": "organisations", "组织": "organisations"}
 RECORDS |= {"user": "users", "人员": "users", "用户": "users", "员工": "users"}
-RECORD_OF = {"departments": "department", "teams": "team", "users": "user"}
+RECORD_OF = {"organisations": "organisation", "departments": "department", "teams": "team", "users": "user"}
 HEADER_ALIASES = {
     "名称": "name",
     "类型": "kind",
@@ -51,6 +61,8 @@ HEADER_ALIASES = {
     "部门": "department",
     "日历": "calendar",
     "班组长": "lead",
+    "所属组织": "organisation",
+    "组织": "organisation",
     "用户名": "username",
     "账号": "username",
     "姓名": "display_name",

@@ -13,15 +13,29 @@ from manyi.auth.permissions import ROLES
 from manyi.calendars.models import Calendar
 from manyi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from manyi.org.models import Department, Region, Team, User
+from manyi.org.organisations import check_organisation
 from manyi.org.password_policy import password_problem
 from manyi.org.passwords import hash_password
 from manyi.org.reference import user_index
 from manyi.org.user_scope import Reach, reach_problem
 
 USER_CHANGEABLE = frozenset(
-    {"display_name", "roles", "regions", "skills", "team_id", "phone", "email", "active", "password"}
+    {
+        "display_name",
+        "roles",
+        "regions",
+        "skills",
+        "team_id",
+        "organisation_id",
+        "phone",
+        "email",
+        "active",
+        "password",
+    }
 )
-TEAM_CHANGEABLE = frozenset({"name", "department_id", "region_code", "lead_user_id", "calendar_name"})
+TEAM_CHANGEABLE = frozenset(
+    {"name", "department_id", "region_code", "lead_user_id", "calendar_name", "organisation_id"}
+)
 
 
 def _check_roles(roles: list[str]) -> list[str]:
@@ -103,6 +117,7 @@ def create_user(
     skills: list[str] | None = None,
     phone: str | None = None,
     email: str | None = None,
+    organisation_id: int | None = None,
     actor: Reach | None = None,
 ) -> User:
     """Create a staff user; no regions means all regions. An actor grants only what they hold."""
@@ -128,6 +143,7 @@ def create_user(
         regions=regions,
         skills=skills or [],
         team_id=_check_team(session, team_id),
+        organisation_id=check_organisation(session, organisation_id),
         phone=phone,
         email=email,
         password_hash=_check_password(password, username=username) if password is not None else None,
@@ -179,19 +195,26 @@ def update_user(
         new["skills"] = list(dict.fromkeys(changes["skills"]))
     if "team_id" in changes:
         new["team_id"] = _check_team(session, changes["team_id"])
+    if "organisation_id" in changes:
+        new["organisation_id"] = check_organisation(session, changes["organisation_id"])
     for key in ("phone", "email", "active"):
         if key in changes:
             new[key] = changes[key]
     new = {k: v for k, v in new.items() if getattr(user, k) != v}
     if user_id == actor_id:
-        for key, field in (("roles", "roles"), ("regions", "regions"), ("active", "active")):
+        for key, field in (
+            ("roles", "roles"),
+            ("regions", "regions"),
+            ("organisation_id", "organisation"),
+            ("active", "active"),
+        ):
             if key in new:
                 raise ValidationFailed(
                     f"{field}: you cannot change your own {field}; ask another administrator", field=field
                 )
     # Tokens carry no roles (each request reads them afresh); revoking makes the user log in again
     # and see what changed, and cuts off a session that should no longer exist.
-    revoke = bool({"roles", "regions"} & set(new)) or new.get("active") is False
+    revoke = bool({"roles", "regions", "organisation_id"} & set(new)) or new.get("active") is False
     if changes.get("password") is not None:
         new["password_hash"] = _check_password(changes["password"], username=user.username)
         revoke = revoke or user_id != actor_id  # changing one's own password keeps one logged in
@@ -233,8 +256,10 @@ def create_team(
     region_code: str | None = None,
     lead_user_id: int | None = None,
     calendar_name: str | None = None,
+    organisation_id: int | None = None,
 ) -> Team:
-    """Create a team in a department; its calendar (if any) runs the SLA clocks of its orders."""
+    """Create a team in a department; its calendar (if any) runs the SLA clocks of its orders; a
+    contractor organisation's team is one of its field crews."""
     values = {
         "name": name,
         "department_id": department_id,
@@ -243,7 +268,9 @@ def create_team(
         "calendar_name": calendar_name,
     }
     _check_team_values(session, values)
-    team = Team(**{**values, "name": name.strip()})
+    team = Team(
+        **{**values, "name": name.strip()}, organisation_id=check_organisation(session, organisation_id)
+    )
     session.add(team)
     session.flush()
     return team
@@ -260,6 +287,8 @@ def update_team(session: Session, *, team_id: int, changes: Mapping[str, Any]) -
     if "department_id" in changes and changes["department_id"] is None:
         raise ValidationFailed("department: a team belongs to a department", field="department")
     _check_team_values(session, changes, team.id)
+    if "organisation_id" in changes:
+        check_organisation(session, changes["organisation_id"])
     for key, value in changes.items():
         setattr(team, key, value.strip() if key == "name" else value)
     session.flush()

@@ -349,11 +349,15 @@ def test_queue_pages_continue_from_timed_into_untimed_orders(console: Console) -
     expected = [orders[2].id, orders[1].id, orders[0].id, orders[3].id]
     seen = []
     for offset in (0, 2):
-        page = my_orders(console.session, owner_id=agent.user.id, scope=set(REGION), partner=None, offset=offset, limit=2)
+        page = my_orders(
+            console.session, owner_id=agent.user.id, scope=set(REGION), partner=None, offset=offset, limit=2
+        )
         seen += [row.order.id for row in page.rows]
         assert page.has_next == (offset == 0)
     assert seen == expected
-    third = my_orders(console.session, owner_id=agent.user.id, scope=set(REGION), partner=None, offset=3, limit=2)
+    third = my_orders(
+        console.session, owner_id=agent.user.id, scope=set(REGION), partner=None, offset=3, limit=2
+    )
     assert [row.order.id for row in third.rows] == [orders[3].id] and not third.has_next
     assert not my_orders(console.session, owner_id=agent.user.id, scope={"330200"}, partner=None).rows
     console.session.rollback()
