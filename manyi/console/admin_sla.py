@@ -111,6 +111,8 @@ def _policy_form(p: Page, policy: SlaPolicy) -> dict[str, Any]:
             else [str(v) for v in values]
         )
     for t in admin.policy_targets(p.session, policy_id=policy.id):
+        if t.organisation_id is not None:
+            continue  # a contractor's own limits are set over the API (docs/kpis.md); kept on save
         form[f"amount_{t.kind}"] = f"{t.amount:g}"
         form[f"unit_{t.kind}"] = t.unit
     return form
@@ -234,6 +236,9 @@ def update_policy(
     policy = admin.get_policy(p.session, policy_id=policy_id)
     errors: dict[str, str] = {}
     values = _values(p, form, errors)
+    # The form shows the general limits only: a contractor organisation's own limits stay as they are.
+    kept = [t for t in admin.policy_targets(p.session, policy_id=policy.id) if t.organisation_id is not None]
+    values["targets"] = [*values["targets"], *kept]
     result = submit(
         p,
         errors,

@@ -25,6 +25,7 @@ from manyi.orders.transfers import check_transfer_target
 from manyi.org.models import Team, User
 from manyi.org.reference import region_chain, user_index
 from manyi.sla.service import CLOCK_INSERT, insert_clocks, plan_clocks
+from manyi.sla.team_limits import apply_team_limits
 
 CHANNELS = ("hotline", "hall", "web", "app", "sms", "partner", "field", "system")
 SEVERITIES = ("critical", "major", "minor")
@@ -369,6 +370,8 @@ def transfer_order(
         note=reason,
     )
     session.flush()
+    # A contractor's crew may have its own limits (seed 004); they follow the order.
+    apply_team_limits(session, order=order, old_team_id=before[0], at=at, actor_id=actor_id)
     order_changed(session, order, "attributes", {"team_id": (before[0], team_id)})
     return order
 

@@ -21,6 +21,7 @@ from manyi.orders.partner_scope import PartnerScope, visible_clause
 from manyi.orders.routing import route
 from manyi.orders.service import get_order
 from manyi.org.reference import region_index
+from manyi.sla.team_limits import apply_team_limits
 
 
 def pending_orders(
@@ -88,5 +89,7 @@ def place_order(
     order.updated_at = at
     record_event(session, order=order, action="placed", at=at, actor_id=actor_id, changes=changes)
     session.flush()
+    if "team_id" in changes:
+        apply_team_limits(session, order=order, old_team_id=changes["team_id"][0], at=at, actor_id=actor_id)
     order_changed(session, order, "attributes", changes)
     return order

@@ -31,12 +31,12 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "roles",
         "regions",
         "team",
-        "organisation",
         "skills",
         "phone",
         "email",
         "active",
         "initial_password",
+        "organisation",  # last: files written before organisations keep their columns' places
     ),
 }
 REQUIRED = {

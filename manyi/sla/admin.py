@@ -24,7 +24,7 @@ from manyi.customers.models import BRANDS, PRODUCTS
 from manyi.orders.lifecycle import ORDER_TYPES
 from manyi.orders.models import Category, WorkOrder
 from manyi.orders.service import CHANNELS
-from manyi.org.reference import region_index
+from manyi.org.reference import organisation_index, region_index
 from manyi.sla.models import TARGET_KINDS, SlaClock, SlaPolicy, SlaTarget
 from manyi.sla.policies import PolicyData, TargetData, calendar_for, check_target
 from manyi.sla.service import recompute_policy_clocks
@@ -58,7 +58,7 @@ def get_policy(session: Session, *, policy_id: int) -> SlaPolicy:
 
 def policy_targets(session: Session, *, policy_id: int) -> list[TargetData]:
     rows = session.scalars(select(SlaTarget).where(SlaTarget.policy_id == policy_id).order_by(SlaTarget.id))
-    return [TargetData(t.kind, t.amount, t.unit) for t in rows]
+    return [TargetData(t.kind, t.amount, t.unit, t.organisation_id) for t in rows]
 
 
 def _check_name(session: Session, name: Any, policy_id: int | None = None) -> str:
@@ -77,7 +77,7 @@ def check_targets(targets: Sequence[TargetData]) -> list[TargetData]:
         raise ValidationFailed(
             f"targets: give at least one target ({', '.join(TARGET_KINDS)})", field="targets"
         )
-    seen: set[str] = set()
+    seen: set[tuple[str, int | None]] = set()
     for i, t in enumerate(targets):
         where = f"targets[{i}]"
         try:
@@ -92,9 +92,14 @@ def check_targets(targets: Sequence[TargetData]) -> list[TargetData]:
             raise ValidationFailed(
                 f"{where}.amount: {t.unit} are counted in whole days, got {t.amount}", field="targets"
             )
-        if t.kind in seen:
+        key = (t.kind, t.organisation_id)
+        if key in seen:
             raise ValidationFailed(f"{where}.kind: {t.kind} is given twice", field="targets")
-        seen.add(t.kind)
+        seen.add(key)
+    if not any(t.organisation_id is None for t in targets):
+        raise ValidationFailed(
+            "targets: give at least one target for every order (without organization)", field="targets"
+        )
     return list(targets)
 
 
@@ -162,10 +167,27 @@ def _check_share(share: float) -> float:
     return share
 
 
+def _check_contractors(session: Session, targets: list[TargetData]) -> None:
+    """A target's organisation is a contractor (代维): its teams are the crews the limit is for."""
+    for i, t in enumerate(targets):
+        if t.organisation_id is None:
+            continue
+        org = organisation_index(session).get(t.organisation_id)
+        if org is None or org.kind != "contractor":
+            raise ValidationFailed(
+                f"targets[{i}].organization: {t.organisation_id} is not a contractor organisation",
+                field="targets",
+            )
+
+
 def _set_targets(session: Session, policy_id: int, targets: list[TargetData]) -> None:
+    _check_contractors(session, targets)
     session.execute(delete(SlaTarget).where(SlaTarget.policy_id == policy_id))
     session.add_all(
-        SlaTarget(policy_id=policy_id, kind=t.kind, amount=t.amount, unit=t.unit) for t in targets
+        SlaTarget(
+            policy_id=policy_id, kind=t.kind, amount=t.amount, unit=t.unit, organisation_id=t.organisation_id
+        )
+        for t in targets
     )
 
 

@@ -46,6 +46,11 @@ class Target(BaseModel):
     kind: Kind
     amount: float = Field(gt=0, le=100_000, description="e.g. 2 working_hours, 3 working_days")
     unit: Unit
+    organization: int | None = Field(
+        None,
+        description="a contractor organisation (代维) whose crews get this limit instead of the general "
+        "one of its kind while they hold the order / 代维单位专用时限",
+    )
 
 
 class PolicyCriteria(Input):
@@ -111,7 +116,9 @@ def _documents(c: Ctx, policies: list[SlaPolicy]) -> list[dict[str, Any]]:
             select(SlaTarget).where(SlaTarget.policy_id.in_([p.id for p in policies])).order_by(SlaTarget.id)
         )
         for t in rows:
-            target = Target.model_validate({"kind": t.kind, "amount": t.amount, "unit": t.unit})
+            target = Target.model_validate(
+                {"kind": t.kind, "amount": t.amount, "unit": t.unit, "organization": t.organisation_id}
+            )
             targets.setdefault(t.policy_id, []).append(target)
     return [
         PolicyOut(
@@ -171,7 +178,7 @@ def get_policy(id: str, c: Annotated[Ctx, Depends(ctx)], fields: str | None = No
 
 
 def _targets(targets: list[Target]) -> list[TargetData]:
-    return [TargetData(t.kind, t.amount, t.unit) for t in targets]
+    return [TargetData(t.kind, t.amount, t.unit, t.organization) for t in targets]
 
 
 @router.post(

@@ -27,6 +27,7 @@ class TargetData:
     kind: str
     amount: float
     unit: str
+    organisation_id: int | None = None  # a contractor's own limit (see targets_for)
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,9 @@ class PolicyData:
     region_codes: list[str] | None
     calendar_name: str | None
     warning_share: float
-    targets: tuple[TargetData, ...]
+    targets: tuple[TargetData, ...]  # for every order (the operator's own crews)
+    # Limits the policy sets for the teams of one contractor organisation (代维, seed 004)
+    organisation_targets: tuple[TargetData, ...] = ()
 
 
 class OrderLike(Protocol):
@@ -67,7 +70,7 @@ def _targets(rows: list[SlaTarget]) -> tuple[TargetData, ...]:
     """A policy's targets, those that start later last: an order's clocks are written in this
     order (the bulk writer relies on it to write the same rows as the services)."""
     ordered = sorted(rows, key=lambda t: (t.kind in STARTS_WHEN_HANDED_ON, t.id))
-    return tuple(TargetData(t.kind, t.amount, t.unit) for t in ordered)
+    return tuple(TargetData(t.kind, t.amount, t.unit, t.organisation_id) for t in ordered)
 
 
 def _policy_data(policy: SlaPolicy, targets: tuple[TargetData, ...]) -> PolicyData:
@@ -84,8 +87,14 @@ def _policy_data(policy: SlaPolicy, targets: tuple[TargetData, ...]) -> PolicyDa
         region_codes=policy.region_codes,
         calendar_name=policy.calendar_name,
         warning_share=policy.warning_share,
-        targets=targets,
+        targets=tuple(t for t in targets if t.organisation_id is None),
+        organisation_targets=tuple(t for t in targets if t.organisation_id is not None),
     )
+
+
+def policy_from_rows(policy: SlaPolicy, rows: list[SlaTarget]) -> PolicyData:
+    """A policy and its target rows as plain data (uncached)."""
+    return _policy_data(policy, _targets(rows))
 
 
 def _load_policies(session: Session) -> list[PolicyData]:
@@ -114,6 +123,25 @@ def policy_data(session: Session, *, policy_id: int) -> PolicyData | None:
         return None
     rows = list(session.scalars(select(SlaTarget).where(SlaTarget.policy_id == policy_id)))
     return _policy_data(policy, _targets(rows))
+
+
+def targets_for(policy: PolicyData, organisation_id: int | None) -> tuple[TargetData, ...]:
+    """The targets of an order held by a team of this organisation (None: the operator's own team).
+
+    Seed 004: own crews promised 3 days, 铁通 15, and the operator wants one promise; a policy may
+    still give a contractor's crews limits of their own. A target the policy sets for the
+    organisation replaces the general target of its kind; a kind only the organisation has (a crew's
+    internal limit) is added, after the general ones."""
+    own = tuple(
+        t
+        for t in policy.organisation_targets
+        if organisation_id is not None and t.organisation_id == organisation_id
+    )
+    if not own:
+        return policy.targets
+    by_kind = {t.kind: t for t in own}
+    merged = [by_kind.pop(t.kind, t) for t in policy.targets]
+    return tuple(merged) + tuple(t for t in own if t.kind in by_kind)
 
 
 def order_facts(session: Session, order: OrderLike, customer: Customer | None = None) -> OrderFacts:

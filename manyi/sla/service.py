@@ -19,9 +19,19 @@ from manyi.core.fastsql import FastInsert
 from manyi.orders.history import EVENT_INSERT, event_row, record_event
 from manyi.orders.lifecycle import PAUSED, TERMINAL
 from manyi.orders.models import WorkOrder
+from manyi.org.reference import team_organisation
 from manyi.sla.deadlines import carry_past_pause, finished_pauses, plan, replay
 from manyi.sla.models import SlaClock, SlaPolicy, SlaTarget
-from manyi.sla.policies import OrderLike, PolicyData, TargetData, calendar_for, choose_policy, policy_data
+from manyi.sla.policies import (
+    OrderLike,
+    PolicyData,
+    TargetData,
+    calendar_for,
+    choose_policy,
+    policy_data,
+    policy_from_rows,
+    targets_for,
+)
 from manyi.sla.rules import STARTS_WHEN_HANDED_ON, clock_met, clock_starts, settle
 
 RECOMPUTED = "sla_recomputed"  # the history action of a due instant a recompute moved
@@ -78,7 +88,7 @@ def plan_clocks(session: Session, *, order: OrderLike, at: datetime) -> list[dic
     cal = get_calendar(session, name=calendar_for(session, order=order, policy=policy))
     clocks = [
         _plan_clock(policy=policy, target=t, cal=cal, at=at)
-        for t in policy.targets
+        for t in targets_for(policy, team_organisation(session, order.team_id))
         if t.kind not in STARTS_WHEN_HANDED_ON
     ]
     order.sla_policy_id = policy.id
@@ -162,7 +172,7 @@ def _start_clocks(
     have = {c.kind for c in clocks}
     targets = [
         t
-        for t in policy.targets
+        for t in targets_for(policy, team_organisation(session, order.team_id))
         if t.kind not in have
         and clock_starts(
             t.kind, old_status=old_status, old_stage=old_stage, status=order.status, stage=order.stage
@@ -362,6 +372,17 @@ def recompute_clocks(
     return Recomputed(checked=len(clocks), moved=len(events))
 
 
+def _order_teams(session: Session, order_ids: set[int]) -> dict[int, int | None]:
+    ordered = sorted(order_ids)
+    found: dict[int, int | None] = {}
+    for first in range(0, len(ordered), 1000):
+        chunk = ordered[first : first + 1000]
+        found.update(
+            session.execute(select(WorkOrder.id, WorkOrder.team_id).where(WorkOrder.id.in_(chunk))).tuples()
+        )
+    return found
+
+
 def recompute_policy_clocks(
     session: Session, *, policy_id: int, at: datetime | None = None, actor_id: int | None = None
 ) -> int:
@@ -370,16 +391,22 @@ def recompute_policy_clocks(
     policy = session.get(SlaPolicy, policy_id)
     if policy is None:
         raise ValidationFailed(f"policy: unknown SLA policy id {policy_id}", field="policy")
-    targets = {t.kind: t for t in session.scalars(select(SlaTarget).where(SlaTarget.policy_id == policy_id))}
+    # Read afresh, not from the cache: the caller has just changed these targets in this transaction.
+    data = policy_from_rows(
+        policy, list(session.scalars(select(SlaTarget).where(SlaTarget.policy_id == policy_id)))
+    )
     clocks = list(
         session.scalars(
             select(SlaClock).where(SlaClock.policy_id == policy_id, SlaClock.state.in_(("running", "paused")))
         )
     )
+    # Each order's targets depend on the organisation of the team holding it (targets_for).
+    teams = _order_teams(session, {c.order_id for c in clocks})
     kept: list[SlaClock] = []
     limits: dict[int, tuple[float, str, float]] = {}
     for clock in clocks:
-        target = targets.get(clock.kind)
+        organisation = team_organisation(session, teams.get(clock.order_id))
+        target = {t.kind: t for t in targets_for(data, organisation)}.get(clock.kind)
         if target is None:
             clock.state = "stopped"
             _schedule(clock)
