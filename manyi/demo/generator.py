@@ -16,6 +16,7 @@ from manyi.core.errors import Conflict
 from manyi.demo.customers import build_customers
 from manyi.demo.orders import order_specs
 from manyi.demo.organisation import build_organisation
+from manyi.demo.partners import demo_contractor_promise, demo_partner_orders
 from manyi.orders.bulk import write_orders
 from manyi.orders.models import WorkOrder
 from manyi.org.models import Department, User
@@ -74,6 +75,7 @@ def generate(
         seed_reference_data(session, provinces=[province])
         regions = seed_regions(session, province=province)  # loaded just above: only reads them back
         org = build_organisation(session, fake, regions=regions)
+        demo_contractor_promise(session, org)
         session.commit()
         districts = [r for ds in org.districts.values() for r in ds]
         build_customers(
@@ -90,6 +92,7 @@ def generate(
         specs = order_specs(session, rng=rng, org=org, office=office, count=orders, now=started)
         # The bulk writer leaves the clocks as the worker's sweeps up to `started` would have.
         write_orders(session, specs, now=started, progress=stage("work orders 工单", orders))
+        demo_partner_orders(session, org)
         session.commit()
         staff = len(org.users)
     # Catch up with the minutes generation took, as the worker would (its messages go out with it).

@@ -8,12 +8,14 @@ from faker import Faker
 from sqlalchemy.orm import Session
 
 from manyi.orders.models import RoutingRule
-from manyi.org.models import Department, Region, Team, User
+from manyi.org.models import Department, Organisation, Region, Team, User
 from manyi.org.passwords import hash_password
 
 DEMO_PASSWORD = "manyi-demo"
 # One of each role, as the README lists them.
-DEMO_USERS = "agent1, dispatcher1, tech1, handler1, supervisor1, manager1, inspector1, auditor1, admin"
+DEMO_USERS = (
+    "agent1, dispatcher1, tech1, handler1, supervisor1, manager1, inspector1, auditor1, admin, shop1, crew1"
+)
 
 
 @dataclass
@@ -24,6 +26,9 @@ class DemoOrg:
     callback_agents: list[User] = field(default_factory=list)  # 回访坐席: make the callbacks
     teams: dict[str, Team] = field(default_factory=dict)
     users: list[User] = field(default_factory=list)
+    shop: Organisation | None = None  # the channel partner (代销点) and the city it sells in
+    shop_city: Region | None = None
+    contractor: Organisation | None = None  # 铁通, whose crew installs where the own crews do not
 
 
 def build_organisation(session: Session, fake: Faker, *, regions: list[Region], staff: int = 50) -> DemoOrg:
@@ -40,9 +45,11 @@ def build_organisation(session: Session, fake: Faker, *, regions: list[Region], 
         team: Team | None,
         regions_: list[str],
         skills: list[str] | None = None,
+        organisation: Organisation | None = None,
     ) -> User:
         user = User(
             username=username,
+            organisation_id=organisation.id if organisation else None,
             display_name=fake.name(),
             roles=roles,
             regions=regions_,
@@ -67,11 +74,24 @@ def build_organisation(session: Session, fake: Faker, *, regions: list[Region], 
     ):
         depts[kind] = Department(name=name, kind=kind, region_code=province.code)
     session.add_all(depts.values())
-    session.flush()
     main_cities = cities[:3]
+    # Seed 004: 铁通 is a contractor (代维) whose crew installs for the operator; a channel partner
+    # (代销点) sells broadband in one city and follows its own customers' orders, nobody else's.
+    org.contractor = Organisation(name="铁通代维公司", kind="contractor", region_code=province.code)
+    org.shop_city = main_cities[0]
+    org.shop = Organisation(
+        name=f"{org.shop_city.name}天翼代销点", kind="channel_partner", region_code=org.shop_city.code
+    )
+    session.add_all([org.contractor, org.shop])
+    session.flush()
 
-    def team(key: str, name: str, kind: str, region: str) -> Team:
-        t = Team(name=name, department_id=depts[kind].id, region_code=region)
+    def team(key: str, name: str, kind: str, region: str, organisation: Organisation | None = None) -> Team:
+        t = Team(
+            name=name,
+            department_id=depts[kind].id,
+            region_code=region,
+            organisation_id=organisation.id if organisation else None,
+        )
         session.add(t)
         org.teams[key] = t
         return t
@@ -83,7 +103,7 @@ def build_organisation(session: Session, fake: Faker, *, regions: list[Region], 
     team("complaint", "投诉专家组", "complaint_expert", province.code)
     for city in main_cities:
         team(f"field:{city.code}", f"{city.name}装维班", "field_own", city.code)
-    team("partner", "铁通代维班", "field_partner", province.code)
+    team("partner", "铁通代维班", "field_partner", province.code, org.contractor)
     session.flush()
 
     admin = person("admin", ["admin"], None, [])
@@ -109,10 +129,16 @@ def build_organisation(session: Session, fake: Faker, *, regions: list[Region], 
                 person(f"tech{n}", ["technician"], org.teams[f"field:{city.code}"], [city.code], skills)
             )
             n += 1
+    # The contractor's crew: technicians of the province (not all regions), of their organisation.
     partner_techs = [
-        person(f"partner{i}", ["technician", "partner"], org.teams["partner"], [], ["broadband"])
+        person(
+            f"crew{i}", ["technician"], org.teams["partner"], [province.code], ["broadband"], org.contractor
+        )
         for i in range(1, 4)
     ]
+    # The channel partner's staff: its city only, and within it only its organisation's orders.
+    for i in range(1, 3):
+        person(f"shop{i}", ["partner"], None, [org.shop_city.code], organisation=org.shop)
     person("inspector1", ["inspector"], None, [])
     while len(org.users) < staff:
         person(f"agent{len(org.hotline_agents) + 1}", ["agent"], org.teams["hotline"], [])
