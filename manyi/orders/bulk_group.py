@@ -247,6 +247,7 @@ def fast_group(
             resolutions, [path.reopen_count] * n, [path.contact_attempts] * n, appointments, [policy_id] * n,
             provisional, times[:, 0], times[:, -1], resolved_at, closed_at, breached,
             np.full(n, NULL_TIME, dtype=np.int64), [0] * n, [0] * n, [0] * n, version, [False] * n,
+            [m.created_by_org_id for m in members], nulls,
         ]
     )  # fmt: skip
 

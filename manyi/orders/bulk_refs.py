@@ -217,7 +217,20 @@ class References:
                 starts = start_steps(path, kinds)
                 known = self.programs[program_key] = (starts, clock_program(path, kinds, calendar, starts))
             starts, program = known
-        return Resolved(spec, path, times, category_id, product, team_id, policy, calendar, program, starts)
+        actor = self.users.get(spec.actor_id) if spec.actor_id is not None else None
+        return Resolved(
+            spec,
+            path,
+            times,
+            category_id,
+            product,
+            team_id,
+            policy,
+            calendar,
+            program,
+            starts,
+            created_by_org_id=actor.organisation_id if actor is not None else None,
+        )
 
     def _policy_key(self, facts: tuple[Any, ...]) -> Any:
         if self.policy_key is None:

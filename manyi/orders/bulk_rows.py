@@ -68,7 +68,7 @@ ORDER_COLUMNS = (
     "idempotency_key", "resolution_code", "resolution", "reopen_count", "contact_attempts",
     "appointment_at", "sla_policy_id", "sla_provisional", "created_at", "updated_at", "resolved_at",
     "closed_at", "sla_breached", "deleted_at", "note_count", "attachment_count", "link_count", "version",
-    "region_pending",
+    "region_pending", "created_by_org_id", "partner_org_id",
 )  # fmt: skip
 ORDER_INSTANTS = ("appointment_at", "created_at", "updated_at", "resolved_at", "closed_at", "deleted_at")
 CLOCK_COLUMNS = (
@@ -110,6 +110,7 @@ class Resolved:
     starts: Starts  # when each of its policy's clocks starts (bulk_paths.start_steps)
     group: PlannedGroup | None = None
     position: int = 0  # in the group
+    created_by_org_id: int | None = None  # the actor's organisation, as create_order records it
 
 
 @dataclass(slots=True)
@@ -320,7 +321,7 @@ def _one(r: Resolved, oid: int, number: str, now: int | None, delays: tuple[int,
             spec.subscription_id, r.product, spec.region_code, spec.actor_id, assignee, team, spec.actor_id,
             None, None, None, code, resolution, path.reopen_count, path.contact_attempts, appointment,
             policy.id if policy else None, flags.sla_provisional, created, times[-1], resolved_at, closed_at,
-            flags.sla_breached, NULL_TIME, 0, 0, 0, version, False,
+            flags.sla_breached, NULL_TIME, 0, 0, 0, version, False, r.created_by_org_id, None,
         ]
     )  # fmt: skip
 

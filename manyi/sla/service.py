@@ -377,9 +377,8 @@ def _order_teams(session: Session, order_ids: set[int]) -> dict[int, int | None]
     found: dict[int, int | None] = {}
     for first in range(0, len(ordered), 1000):
         chunk = ordered[first : first + 1000]
-        found.update(
-            session.execute(select(WorkOrder.id, WorkOrder.team_id).where(WorkOrder.id.in_(chunk))).tuples()
-        )
+        rows = session.execute(select(WorkOrder.id, WorkOrder.team_id).where(WorkOrder.id.in_(chunk)))
+        found.update((order_id, team_id) for order_id, team_id in rows)
     return found
 
 
