@@ -8,12 +8,15 @@ import time_machine
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from manyi.auth.service import issue_token, principal_for_token, scope_regions
 from manyi.core.crypto import decrypt, keyed_hash
 from manyi.customers.models import Customer, CustomerEvent
 from manyi.demo.generator import generate, has_orders
 from manyi.orders.models import OrderCallback, OrderContact, OrderEvent, WorkOrder
+from manyi.orders.partner_scope import PartnerScope, partner_scope
 from manyi.orders.resolutions import RESOLUTION_CODES
-from manyi.org.models import Region, User
+from manyi.orders.search import OrderFilters, search_orders
+from manyi.org.models import Organisation, Region, User
 from manyi.org.passwords import verify_password
 from manyi.outbox.models import OutboxMessage
 from manyi.sla.models import SlaClock
@@ -123,3 +126,25 @@ def test_demo_operator(engine: Engine) -> None:
         assert (
             s.scalar(select(func.count()).select_from(SlaClock).where(SlaClock.next_check_at <= now())) == 0
         )
+        # Channel partner and contractor (issue 10 A8): the partner's staff have its city, not every
+        # region, and see only their organisation's orders; 铁通's crew are a contractor's team.
+        shop_users = [u for u in s.scalars(select(User)) if "partner" in u.roles]
+        assert shop_users and all(u.regions and u.organisation_id for u in shop_users)
+        shop = s.get(Organisation, shop_users[0].organisation_id)
+        assert shop is not None and shop.kind == "channel_partner"
+        crew = s.scalars(select(User).where(User.username == "crew1")).one()
+        contractor = s.get(Organisation, crew.organisation_id)
+        assert contractor is not None and contractor.kind == "contractor" and crew.regions
+        principal = principal_for_token(s, issue_token(s, user_id=shop_users[0].id)[0])
+        scope, partner = scope_regions(s, principal), partner_scope(principal)
+        assert scope is not None and partner == PartnerScope(shop.id)
+        seen = search_orders(s, filters=OrderFilters(), scope=scope, partner=partner, limit=500).orders
+        assert seen and all(o.region_code in scope for o in seen)
+        assert all(shop.id in (o.created_by_org_id, o.partner_org_id) for o in seen)
+        theirs = s.scalar(
+            select(func.count())
+            .select_from(WorkOrder)
+            .where((WorkOrder.created_by_org_id == shop.id) | (WorkOrder.partner_org_id == shop.id))
+        )
+        assert theirs and len(seen) == min(theirs, 500)
+        s.rollback()
