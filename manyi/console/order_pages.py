@@ -13,6 +13,7 @@ from manyi.console.deps import Page, page, query_int
 from manyi.console.order_actions import router as actions_router
 from manyi.console.order_files import router as files_router
 from manyi.console.order_loop import router as loop_router
+from manyi.console.order_partner import router as partner_router
 from manyi.console.order_view import load_order, render_order
 from manyi.console.workbench_common import pii_search_refused
 from manyi.core.masking import PiiSearchRefused, mask_phone
@@ -26,6 +27,7 @@ router = APIRouter(include_in_schema=False)
 router.include_router(actions_router)
 router.include_router(files_router)
 router.include_router(loop_router)
+router.include_router(partner_router)
 
 
 def _filters(request: Request) -> OrderFilters:

@@ -25,7 +25,7 @@ from manyi.orders.overview import order_overview, team_members, transfer_targets
 from manyi.orders.partner_scope import may_see_order, partner_scope
 from manyi.orders.resolutions import RESOLUTION_CODES
 from manyi.orders.timeline import Entry, order_timeline
-from manyi.org.reference import region_index, team_name, user_index
+from manyi.org.reference import organisation_index, region_index, team_name, user_index
 
 # What each action's form asks for, in order; the service decides which of them are required.
 # Contact attempts and callbacks have forms of their own (order_loop.py): an outcome, then a note.
@@ -321,6 +321,21 @@ def order_context(p: Page, order: WorkOrder, *, values: dict[str, str] | None = 
             else []
         ),
         "values": values or {},
+        **_partner_context(p, order),
+    }
+
+
+def _partner_context(p: Page, order: WorkOrder) -> dict[str, Any]:
+    """The channel partner the order was given to, and the choices of those who may change it."""
+    orgs = organisation_index(p.session)
+    given = orgs.get(order.partner_org_id) if order.partner_org_id else None
+    may_give = p.can("ticket:partner") and partner_scope(p.principal) is None
+    choices = sorted(
+        (o for o in orgs.values() if o.kind == "channel_partner" and o.active), key=lambda o: o.name
+    )
+    return {
+        "partner_name": given.name if given else "",
+        "partner_choices": choices if may_give else [],
     }
 
 

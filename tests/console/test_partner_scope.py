@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from manyi.orders.models import WorkOrder
+from manyi.orders.models import OrderEvent, WorkOrder
 from manyi.orders.partner_orders import give_to_partner
 from manyi.org.models import User
 from manyi.org.organisations import create_organisation
@@ -64,3 +64,35 @@ def test_the_customer_panel_shows_a_partner_none_of_the_customers_other_orders(c
     assert own in panel.text and given in panel.text and other not in panel.text
     home = staff.get("/workbench").text  # "my orders": the ones it opened itself
     assert own in home and other not in home
+
+
+def test_a_dispatcher_gives_an_order_to_a_partner_and_takes_it_back_on_the_order_page(
+    console: Console,
+) -> None:
+    staff, shop, _own_id, other_id, _own, other, _given = _partner(console)
+    dispatcher = console.user("dispatcher", WEST_LAKE)
+    page = dispatcher.get(f"/orders/{other}").text
+    assert f'action="/orders/{other}/partner"' in page and "西湖代销点" in page
+    assert (
+        dispatcher.post(
+            f"/orders/{other}/partner", {"organisation": str(shop), "reason": "代销点跟进"}
+        ).status_code
+        == 303
+    )
+    assert staff.get(f"/orders/{other}").status_code == 200  # the shop now sees it
+    assert dispatcher.post(f"/orders/{other}/partner", {"organisation": ""}).status_code == 303
+    assert staff.get(f"/orders/{other}").status_code == 404
+    actions = console.session.scalars(
+        select(OrderEvent.action).where(OrderEvent.order_id == other_id, OrderEvent.action.like("partner%"))
+    ).all()
+    console.session.commit()
+    assert actions == ["partner_given", "partner_taken_back"]
+    # neither the shop's staff nor an agent may use the form
+    assert f'action="/orders/{_own}/partner"' not in staff.get(f"/orders/{_own}").text
+    assert staff.post(f"/orders/{_own}/partner", {"organisation": str(shop)}).status_code == 403
+    assert (
+        console.user("agent", WEST_LAKE)
+        .post(f"/orders/{other}/partner", {"organisation": str(shop)})
+        .status_code
+        == 403
+    )
