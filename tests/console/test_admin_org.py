@@ -71,7 +71,7 @@ def test_export_for_administrators_only_with_the_same_columns(console: Console) 
         'attachment; filename="manyi-org-'
     )
     book = load_workbook(io.BytesIO(got.content))
-    assert book.sheetnames == ["departments", "teams", "users"]
+    assert book.sheetnames == ["organisations", "departments", "teams", "users"]
     names = [row[0] for row in book["users"].iter_rows(min_row=2, values_only=True)]
     assert "tech1" in names and "agent1" in names
     csv = admin.get("/admin/org/export.csv")
