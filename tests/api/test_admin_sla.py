@@ -26,7 +26,9 @@ def test_readers_list_the_default_policies_in_rank_order(api: Api) -> None:
     fault = next(p for p in policies if p["name"] == FAULT)
     assert fault["href"] == f"/api/v1/slaPolicies/{fault['id']}" and fault["@type"] == "SlaPolicy"
     assert fault["orderTypes"] == ["fault"] and fault["channels"] is None
-    assert {"kind": "resolution", "amount": 3.0, "unit": "working_days", "organization": None} in fault["targets"]
+    assert {"kind": "resolution", "amount": 3.0, "unit": "working_days", "organization": None} in fault[
+        "targets"
+    ]
     one = get(api, f"/slaPolicies/{fault['id']}", role="dispatcher", fields="name")
     assert one.status_code == 200 and one.headers["etag"] == f'"{fault["version"]}"'
     assert set(one.json()) == {"id", "href", "@type", "name"}
