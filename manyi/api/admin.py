@@ -15,9 +15,9 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 from sqlalchemy import Select, func, select
 
-from manyi.api.deps import Ctx
 from manyi.api.errors import ApiError
 from manyi.api.query import Attribute, apply, order_by, parse_list_query, select_fields
+from manyi.auth.deps import Ctx
 from manyi.core.errors import NotFound, StaleVersion
 from manyi.core.limits import whole_number
 from manyi.core.logging import get_logger

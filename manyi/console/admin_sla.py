@@ -1,5 +1,5 @@
 """/admin/sla: SLA policies with their criteria and targets; create and edit. Saving new targets, a
-new warning share or calendar recomputes the open clocks of the policy (manyi.sla.admin does it; the
+new warning share or calendar recomputes the open clocks of the policy (manyi.sla.policy_service does it; the
 flash says how many)."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from manyi.console.labels import label
 from manyi.customers.models import BRANDS, PRODUCTS
 from manyi.orders.lifecycle import ORDER_TYPES
 from manyi.orders.service import CHANNELS
-from manyi.sla import admin
+from manyi.sla import policy_service
 from manyi.sla.models import TARGET_KINDS, SlaPolicy, SlaTarget
 from manyi.sla.policies import TargetData
 
@@ -89,7 +89,7 @@ def _blank() -> dict[str, Any]:
         "warning_share": "80",
         "active": True,
     }
-    form |= {key: [] for key in admin.CRITERIA}
+    form |= {key: [] for key in policy_service.CRITERIA}
     form |= {"category_path_prefixes": "", "region_codes": ""}
     form |= {f"amount_{k}": "" for k in TARGET_KINDS} | {f"unit_{k}": "working_hours" for k in TARGET_KINDS}
     return form
@@ -103,14 +103,14 @@ def _policy_form(p: Page, policy: SlaPolicy) -> dict[str, Any]:
         "warning_share": f"{policy.warning_share * 100:g}",
         "active": policy.active,
     }
-    for key in admin.CRITERIA:
+    for key in policy_service.CRITERIA:
         values = getattr(policy, key) or []
         form[key] = (
             ", ".join(values)
             if key in ("category_path_prefixes", "region_codes")
             else [str(v) for v in values]
         )
-    for t in admin.policy_targets(p.session, policy_id=policy.id):
+    for t in policy_service.policy_targets(p.session, policy_id=policy.id):
         form[f"amount_{t.kind}"] = f"{t.amount:g}"
         form[f"unit_{t.kind}"] = t.unit
     return form
@@ -135,7 +135,7 @@ async def _posted(request: Request) -> dict[str, Any]:
     data = await request.form()
     form = _blank() | {key: data.get(key, "") for key in ("name", "rank", "calendar_name", "warning_share")}
     form["active"] = bool(data.get("active"))
-    for key in admin.CRITERIA:
+    for key in policy_service.CRITERIA:
         form[key] = (
             data.getlist(key) if key not in ("category_path_prefixes", "region_codes") else data.get(key, "")
         )
@@ -172,7 +172,7 @@ def _values(p: Page, form: dict[str, Any], errors: dict[str, str]) -> dict[str, 
     if not targets and not any(k.startswith("amount_") for k in errors):
         errors["targets"] = p.gettext("Give at least one time limit.")
     criteria: dict[str, Any] = {}
-    for key in admin.CRITERIA:
+    for key in policy_service.CRITERIA:
         raw = form[key]
         values: list[Any] = words(raw) if isinstance(raw, str) else list(raw)
         if key in ("vip_levels", "priorities"):
@@ -202,11 +202,11 @@ def create_policy(
     can_change(p)
     errors: dict[str, str] = {}
     values = _values(p, form, errors)
-    criteria = {key: values.pop(key) for key in admin.CRITERIA}
+    criteria = {key: values.pop(key) for key in policy_service.CRITERIA}
     policy = submit(
         p,
         errors,
-        save=lambda: admin.create_policy(p.session, criteria=criteria, **values),
+        save=lambda: policy_service.create_policy(p.session, criteria=criteria, **values),
         form_page=lambda found: _form_page(p, None, form, found, 422),
         fields=FIELDS,
         default="name",
@@ -222,7 +222,7 @@ def create_policy(
 @router.get("/{policy_id}")
 def edit_policy(p: Annotated[Page, Depends(page)], policy_id: int) -> Response:
     can_view(p)
-    policy = admin.get_policy(p.session, policy_id=policy_id)
+    policy = policy_service.get_policy(p.session, policy_id=policy_id)
     return _form_page(p, policy.id, _policy_form(p, policy), {})
 
 
@@ -231,13 +231,13 @@ def update_policy(
     p: Annotated[Page, Depends(page)], policy_id: int, form: Annotated[dict[str, Any], Depends(_posted)]
 ) -> Response:
     can_change(p)
-    policy = admin.get_policy(p.session, policy_id=policy_id)
+    policy = policy_service.get_policy(p.session, policy_id=policy_id)
     errors: dict[str, str] = {}
     values = _values(p, form, errors)
     result = submit(
         p,
         errors,
-        save=lambda: admin.update_policy(p.session, policy_id=policy.id, changes=values),
+        save=lambda: policy_service.update_policy(p.session, policy_id=policy.id, changes=values),
         form_page=lambda found: _form_page(p, policy_id, form, found, 422),
         fields=FIELDS,
         default="name",

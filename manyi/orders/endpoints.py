@@ -9,9 +9,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
 from manyi.api.body import MERGE_PATCH, json_object
-from manyi.api.deps import Ctx, ctx
 from manyi.api.query import parse_fields, parse_list_query, select_fields
 from manyi.api.urls import public_base
+from manyi.auth.deps import Ctx, ctx
 from manyi.core.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from manyi.core.limits import is_whole_number
 from manyi.core.masking import mask_values

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, or_, select
 
-from manyi.api.deps import Ctx
 from manyi.api.query import Attribute, ListQuery, apply, order_by, parse_bool, parse_datetime, parse_int
+from manyi.auth.deps import Ctx
 from manyi.core.limits import is_whole_number
 from manyi.orders.models import Category, WorkOrder
 from manyi.org.models import User

@@ -29,8 +29,8 @@ from manyi.api.admin import (
     numeric_id,
     reply,
 )
-from manyi.api.deps import Ctx, ctx
 from manyi.api.query import Attribute, parse_bool, parse_fields
+from manyi.auth.deps import Ctx, ctx
 from manyi.orders import routing
 from manyi.orders.models import RoutingRule
 from manyi.org.reference import team_name

@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from manyi.api.deps import Ctx
 from manyi.api.errors import ApiError
+from manyi.auth.deps import Ctx
 from manyi.core.errors import ValidationFailed
 from manyi.core.limits import is_whole_number
 from manyi.core.masking import mask_text

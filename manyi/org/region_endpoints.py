@@ -14,9 +14,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.datastructures import QueryParams
 
-from manyi.api.deps import Ctx, ctx
 from manyi.api.errors import ApiError
 from manyi.api.query import parse_fields, parse_list_query, select_fields
+from manyi.auth.deps import Ctx, ctx
 from manyi.core.errors import NotFound
 from manyi.org.region_queries import (
     LEVELS,

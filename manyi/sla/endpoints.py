@@ -27,9 +27,9 @@ from manyi.api.admin import (
     reply,
     version_etag,
 )
-from manyi.api.deps import Ctx, ctx
 from manyi.api.query import Attribute, parse_bool, parse_fields
-from manyi.sla import admin
+from manyi.auth.deps import Ctx, ctx
+from manyi.sla import policy_service
 from manyi.sla.models import SlaPolicy, SlaTarget
 from manyi.sla.policies import TargetData
 
@@ -124,7 +124,7 @@ def _documents(c: Ctx, policies: list[SlaPolicy]) -> list[dict[str, Any]]:
             active=p.active,
             version=p.version,
             targets=targets.get(p.id, []),
-            **{key: getattr(p, key) for key in admin.CRITERIA},
+            **{key: getattr(p, key) for key in policy_service.CRITERIA},
         ).model_dump(by_alias=True)
         for p in policies
     ]
@@ -160,7 +160,7 @@ def list_policies(request: Request, c: Annotated[Ctx, Depends(ctx)]) -> JSONResp
 
 
 def _policy(c: Ctx, id: str) -> SlaPolicy:
-    return admin.get_policy(c.session, policy_id=numeric_id(id, "SLA policy"))
+    return policy_service.get_policy(c.session, policy_id=numeric_id(id, "SLA policy"))
 
 
 @router.get("/{id}", summary="Get an SLA policy / 查看时限策略", response_model=PolicyOut)
@@ -187,8 +187,8 @@ def _targets(targets: list[Target]) -> list[TargetData]:
 )
 def create_policy(body: PolicyCreate, c: Annotated[Ctx, Depends(ctx)]) -> JSONResponse:
     c.require("config:write")
-    criteria = {key: getattr(body, key) for key in admin.CRITERIA}
-    policy = admin.create_policy(
+    criteria = {key: getattr(body, key) for key in policy_service.CRITERIA}
+    policy = policy_service.create_policy(
         c.session,
         name=body.name,
         rank=body.rank,
@@ -228,7 +228,7 @@ def patch_policy(
     not_null(body, "name", "rank", "warning_share", "active", "targets")
     if values.get("targets") is not None:
         values["targets"] = _targets(body.targets or [])
-    result = admin.update_policy(c.session, policy_id=policy.id, changes=values)
+    result = policy_service.update_policy(c.session, policy_id=policy.id, changes=values)
     after = _documents(c, [result.policy])[0]
     c.session.commit()
     audit(
