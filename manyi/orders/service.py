@@ -24,7 +24,7 @@ from manyi.orders.texts import check_note_room, check_texts
 from manyi.orders.transfers import check_transfer_target
 from manyi.org.models import Team, User
 from manyi.org.reference import region_chain
-from manyi.sla.service import CLOCK_INSERT, insert_clocks, plan_clocks
+from manyi.sla.service import CLOCK_INSERT, insert_clocks, on_order_changed, plan_clocks
 
 CHANNELS = ("hotline", "hall", "web", "app", "sms", "partner", "field", "system")
 SEVERITIES = ("critical", "major", "minor")
@@ -315,8 +315,6 @@ def transition_order(
         session, order=order, action=action, outcome=outcome, note=reason, actor_id=actor_id, at=at
     )
     session.flush()
-    from manyi.sla.service import on_order_changed
-
     on_order_changed(session, order=order, old_status=old_status, old_stage=old_stage, at=at)
     session.flush()
     changes = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
