@@ -1,5 +1,5 @@
 """/admin/categories: the category tree with search; per category: rename, add a child, deactivate
-(with its subtree) or reactivate. Rules live in manyi.orders.category_admin."""
+(with its subtree) or reactivate. Rules live in manyi.categories.service."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
+from manyi.categories import service as category_admin
 from manyi.console.admin_common import can_change, can_view, changed, submit
 from manyi.console.deps import Page, page
-from manyi.orders import category_admin
 from manyi.orders.models import Category
 
 router = APIRouter(prefix="/admin/categories", include_in_schema=False)

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
+from manyi.categories.tree import category_by_id
 from manyi.console.deps import Page
 from manyi.console.labels import LABELS
 from manyi.console.templating import local
@@ -19,7 +20,6 @@ from manyi.core.errors import NotFound
 from manyi.core.masking import mask_phone, mask_service_number
 from manyi.orders import closed_loop, lifecycle
 from manyi.orders.callbacks import loop_log, may_call_back
-from manyi.orders.categories import category_by_id
 from manyi.orders.models import WorkOrder
 from manyi.orders.overview import order_overview, team_members, transfer_targets
 from manyi.orders.resolutions import RESOLUTION_CODES

@@ -6,13 +6,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from manyi.categories.tree import category_by_id
 from manyi.console.deps import Page
 from manyi.console.navigation import ENTRIES
 from manyi.core.errors import PermissionDenied
 from manyi.core.masking import mask_phone, mask_service_number
 from manyi.customers.models import Customer, Subscription
 from manyi.customers.service import get_customer
-from manyi.orders.categories import category_by_id
 
 WORKBENCH = next(e for e in ENTRIES if e.url == "/workbench")
 

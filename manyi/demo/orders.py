@@ -21,10 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from manyi.calendars.arithmetic import WorkingCalendar
+from manyi.categories.tree import category_by_code
 from manyi.customers.models import Customer, Subscription
 from manyi.demo.organisation import DemoOrg
 from manyi.orders.bulk import OrderSpec, Step
-from manyi.orders.categories import category_by_code
 from manyi.orders.lifecycle import ANSWER_AT_ONCE_TYPES, ON_SITE_TYPES
 from manyi.orders.routing import route
 

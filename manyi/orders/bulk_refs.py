@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from manyi.auth.actors import permissions_of
 from manyi.calendars.arithmetic import INDEX_FIRST_YEAR, INDEX_LAST_YEAR, WorkingCalendar
 from manyi.calendars.service import get_calendar
+from manyi.categories.tree import category_by_code
 from manyi.core.clock import ensure_aware
 from manyi.core.errors import ManyiError, ValidationFailed
 from manyi.customers.models import Customer, Subscription
@@ -37,7 +38,6 @@ from manyi.orders.bulk_paths import (
 )
 from manyi.orders.bulk_rows import OrderSpec, Resolved, Step
 from manyi.orders.callbacks import contact_rule
-from manyi.orders.categories import category_by_code
 from manyi.orders.routing import check_assignee, route
 from manyi.orders.service import CHANNELS, SEVERITIES
 from manyi.orders.transfers import check_transfer_target

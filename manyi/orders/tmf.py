@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from manyi.categories.tree import category_by_id
 from manyi.customers.models import Customer, Subscription
 from manyi.orders import lifecycle
-from manyi.orders.categories import category_by_id
 from manyi.orders.models import (
     OrderAttachment,
     OrderCallback,

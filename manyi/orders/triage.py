@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from manyi.categories.tree import category_by_id
 from manyi.core.clock import ensure_aware, now
 from manyi.core.errors import Conflict, StaleVersion, ValidationFailed
 from manyi.orders import lifecycle
-from manyi.orders.categories import category_by_id
 from manyi.orders.history import record_event
 from manyi.orders.hooks import order_changed
 from manyi.orders.models import WorkOrder

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from manyi.orders.categories import seed_categories
+from manyi.categories.tree import seed_categories
 from manyi.orders.models import Category
 from tests.console.conftest import Console, text_of
 
