@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from manyi.calendars.service import seed_calendars
+from manyi.categories.models import Category
 from manyi.customers.models import Customer, Subscription
-from manyi.orders.models import Category, RoutingRule
+from manyi.orders.models import RoutingRule
 from manyi.org.models import Department, Region, Team, User
 from manyi.sla.policies import seed_default_policies
 

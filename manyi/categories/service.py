@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
+from manyi.categories.models import Category
 from manyi.core.errors import Conflict, NotFound, ValidationFailed
-from manyi.orders.models import Category
 
 CODE = re.compile(r"[A-Z][A-Z0-9_.-]{0,63}")
 MAX_MATCHES = 200

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from manyi.categories.models import Category
 from manyi.core.refdata import cached
-from manyi.orders.models import Category
 
 # code, Chinese name, English name, children [(code, zh, en)]
 DEFAULT_TREE: list[tuple[str, str, str, list[tuple[str, str, str]]]] = [

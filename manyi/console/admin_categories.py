@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
 from manyi.categories import service as category_admin
+from manyi.categories.models import Category
 from manyi.console.admin_common import can_change, can_view, changed, submit
 from manyi.console.deps import Page, page
-from manyi.orders.models import Category
 
 router = APIRouter(prefix="/admin/categories", include_in_schema=False)
 Text = Annotated[str, Form()]

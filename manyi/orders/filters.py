@@ -8,8 +8,9 @@ from sqlalchemy import ColumnElement, Select, false, or_, select
 
 from manyi.api.query import Attribute, ListQuery, apply, order_by, parse_bool, parse_datetime, parse_int
 from manyi.auth.deps import Ctx
+from manyi.categories.models import Category
 from manyi.core.limits import is_whole_number
-from manyi.orders.models import Category, WorkOrder
+from manyi.orders.models import WorkOrder
 from manyi.org.models import User
 from manyi.org.reference import region_chain, region_index
 

@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from manyi.categories.models import Category
 from manyi.orders.lifecycle import OPEN_STATUSES
-from manyi.orders.models import Category, WorkOrder
+from manyi.orders.models import WorkOrder
 from manyi.sla.models import SlaClock
 
 PAGE_SIZE = 50

@@ -18,11 +18,12 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from manyi.calendars.arithmetic import UNITS
 from manyi.calendars.models import Calendar
+from manyi.categories.models import Category
 from manyi.core.errors import Conflict, NotFound, ValidationFailed
 from manyi.core.settings import get_settings
 from manyi.customers.models import BRANDS, PRODUCTS
 from manyi.orders.lifecycle import ORDER_TYPES
-from manyi.orders.models import Category, WorkOrder
+from manyi.orders.models import WorkOrder
 from manyi.orders.service import CHANNELS
 from manyi.org.reference import region_index
 from manyi.sla.models import TARGET_KINDS, SlaClock, SlaPolicy, SlaTarget

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from manyi.categories.models import Category
 from manyi.categories.tree import seed_categories
-from manyi.orders.models import Category
 from tests.console.conftest import Console, text_of
 
 

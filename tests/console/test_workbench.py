@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from manyi.categories.models import Category
 from manyi.customers.contacts import ContactIn
 from manyi.customers.erasure import erase_customer
 from manyi.customers.models import Customer, Subscription
 from manyi.customers.service import create_customer
-from manyi.orders.models import Category, OrderEvent, WorkOrder
+from manyi.orders.models import OrderEvent, WorkOrder
 from manyi.orders.service import create_order, transition_order
 from manyi.sla.models import SlaClock
 from manyi.sla.preview import preview_deadlines
