@@ -17,6 +17,7 @@ from manyi.core.errors import Conflict, ManyiError, PermissionDenied
 from manyi.orders import board_queries as bq
 from manyi.orders.lifecycle import ORDER_TYPES
 from manyi.orders.models import WorkOrder
+from manyi.orders.queries import visible_order
 from manyi.orders.triage import pending_orders, place_order
 from manyi.org.models import Team
 from manyi.org.reference import region_index, team_name, user_index
@@ -59,18 +60,18 @@ def _section(rows: list[Any], limit: int) -> tuple[list[Any], bool]:
 
 
 def _board(p: Page, query: BoardQuery, *, status_code: int = 200, **extra: Any) -> Response:
-    scope = p.scope()
+    viewer = p.viewer()
     where = query.where
     one = query.section
     limit = bq.PAGE_SIZE if one else PREVIEW
     offset = (query.page - 1) * bq.PAGE_SIZE if one else 0
     sections: dict[str, Any] = {}
     if one in ("", "new"):
-        orders = bq.new_orders(p.session, scope=scope, where=where, offset=offset, limit=limit)
+        orders = bq.new_orders(p.session, viewer=viewer, where=where, offset=offset, limit=limit)
         sections["new"] = _section(_rows(p, orders), limit)
     if one in ("", "breaching"):
         at = now()
-        pairs = bq.breaching_soon(p.session, scope=scope, where=where, at=at, offset=offset, limit=limit)
+        pairs = bq.breaching_soon(p.session, viewer=viewer, where=where, at=at, offset=offset, limit=limit)
         rows = _rows(p, [o for o, _ in pairs], {})
         for row, (_, clock) in zip(rows, pairs, strict=True):
             row["clock"] = clock_view(clock, at)
@@ -79,14 +80,14 @@ def _board(p: Page, query: BoardQuery, *, status_code: int = 200, **extra: Any) 
     if one in ("", "unassigned"):
         counts = [
             {"team_id": t, "name": team_name(p.session, t) or p.gettext("No team"), "count": n}
-            for t, n in bq.unassigned_counts(p.session, scope=scope, where=where)
+            for t, n in bq.unassigned_counts(p.session, viewer=viewer, where=where)
         ]
         if where.team_id is not None:
-            orders = bq.unassigned_orders(p.session, scope=scope, where=where, offset=offset, limit=limit)
+            orders = bq.unassigned_orders(p.session, viewer=viewer, where=where, offset=offset, limit=limit)
             sections["unassigned"] = _section(_rows(p, orders), limit)
     if one == "":  # orders a standard TMF client sent without a region, for the dispatcher to place
         sections["triage"] = _section(
-            _rows(p, pending_orders(p.session, scope=scope, limit=PREVIEW)), PREVIEW
+            _rows(p, pending_orders(p.session, viewer=viewer, limit=PREVIEW)), PREVIEW
         )
     teams = list(p.session.execute(select(Team.id, Team.name).order_by(Team.name)).all())
     members = bq.team_members(p.session, team_id=where.team_id) if where.team_id is not None else []
@@ -168,7 +169,7 @@ def assign(
             order_ids=ids,
             team_id=query.where.team_id,
             assignee_id=assignee_id,
-            scope=p.scope(),
+            viewer=p.viewer(),
             actor_id=p.principal.user_id,
         )
     except ManyiError as error:
@@ -190,9 +191,13 @@ def place(
     _allowed(p)
     p.require("ticket:update")
     query = parse_board_query(p.session, team=None, region=None, type=None, section=None, page=None)
-    found = p.session.get(WorkOrder, int(order)) if order.isascii() and order.isdigit() else None
+    found = (
+        visible_order(p.session, p.viewer(), order_id=int(order))
+        if order.isascii() and order.isdigit()
+        else None
+    )
     try:
-        if found is None or found.deleted_at is not None or not p.in_scope(found.region_code):
+        if found is None:
             raise ManyiError("order: missing", field="order")
         if not target:
             raise ManyiError("region: choose", field="region")

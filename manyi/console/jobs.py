@@ -30,14 +30,14 @@ def _technician(p: Page) -> None:
 
 
 def _job(p: Page, order_id: int) -> WorkOrder:
-    order = jq.get_job(p.session, order_id=order_id, assignee_id=p.principal.user_id, scope=p.scope())
+    order = jq.get_job(p.session, order_id=order_id, assignee_id=p.principal.user_id, viewer=p.viewer())
     return order
 
 
 def _jobs_page(p: Page, *, page_number: int = 1, status_code: int = 200, **extra: Any) -> Response:
     at = now()
     offset = (page_number - 1) * jq.PAGE_SIZE
-    jobs = jq.todays_jobs(p.session, assignee_id=p.principal.user_id, scope=p.scope(), at=at, offset=offset)
+    jobs = jq.todays_jobs(p.session, assignee_id=p.principal.user_id, viewer=p.viewer(), at=at, offset=offset)
     more = len(jobs) > jq.PAGE_SIZE
     jobs = jobs[: jq.PAGE_SIZE]
     clocks = soonest_clocks(p.session, order_ids=[j.order.id for j in jobs])

@@ -67,11 +67,10 @@ def order_list(request: Request, p: Annotated[Page, Depends(page)]) -> Response:
     p.require("ticket:read")
     filters = _filters(request)
     offset = _offset(request)
-    scope = p.scope()
     pii = p.can("pii:read")
     refused = None
     try:
-        result = search_orders(p.session, filters=filters, scope=scope, pii=pii, offset=offset)
+        result = search_orders(p.session, filters=filters, viewer=p.viewer(), pii=pii, offset=offset)
     except PiiSearchRefused:
         refused = pii_search_refused(p)
         result = OrderPage([], offset, False)
@@ -102,7 +101,7 @@ def order_list(request: Request, p: Annotated[Page, Depends(page)]) -> Response:
         types=lifecycle.ORDER_TYPES,
         teams=team_choices(p.session),
         regions=sorted(
-            (info for code, info in regions.items() if scope is None or code in scope),
+            (info for code, info in regions.items() if p.in_scope(code)),
             key=lambda info: info.code,
         ),
         can_create=p.can("ticket:create"),

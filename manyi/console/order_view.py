@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 
 from manyi.categories.tree import category_by_id
 from manyi.console.deps import Page
@@ -22,6 +21,7 @@ from manyi.orders import closed_loop, lifecycle
 from manyi.orders.callbacks import loop_log, may_call_back
 from manyi.orders.models import WorkOrder
 from manyi.orders.overview import order_overview, team_members, transfer_targets
+from manyi.orders.queries import visible_order
 from manyi.orders.resolutions import RESOLUTION_CODES
 from manyi.orders.timeline import Entry, order_timeline
 from manyi.org.reference import region_index, team_name, user_index
@@ -92,10 +92,9 @@ FIELD_LABELS = {
 
 def load_order(p: Page, number: str) -> WorkOrder:
     """The live order with this number, or NotFound when missing or outside the caller's regions."""
-    order = p.session.scalars(select(WorkOrder).where(WorkOrder.number == number)).first()
-    if order is None or order.deleted_at is not None:
+    order = visible_order(p.session, p.viewer(), number=number)
+    if order is None:
         raise NotFound(p.gettext("No such record, or it is outside your regions."))
-    p.check_region(order.region_code)
     return order
 
 
@@ -259,7 +258,7 @@ def _offered(p: Page, order: WorkOrder, action: str) -> bool:
 def order_context(p: Page, order: WorkOrder, *, values: dict[str, str] | None = None) -> dict[str, Any]:
     """Everything order.html needs: a handful of indexed queries, names from the cached indexes."""
     at = now()
-    overview = order_overview(p.session, order=order, at=at, scope=p.scope())
+    overview = order_overview(p.session, order=order, at=at, viewer=p.viewer())
     timeline = order_timeline(p.session, order_id=order.id)
     can_update = p.can("ticket:update")
     legal = lifecycle.next_actions(order.type, order.status, order.stage) if can_update else []

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from manyi.core.settings import get_settings
 from manyi.orders import stats
+from manyi.orders.queries import Viewer
 from manyi.sla import kpis
 
 T = TypeVar("T")
@@ -90,12 +91,10 @@ def cached(session: Session, key: Hashable, *, at: datetime, compute: Callable[[
     return fresh
 
 
-def open_counts(
-    session: Session, *, regions: frozenset[str] | None, at: datetime
-) -> Figures[stats.CountTable]:
-    """Open orders by team and status in these regions, at most the setting's seconds old."""
+def open_counts(session: Session, *, viewer: Viewer, at: datetime) -> Figures[stats.CountTable]:
+    """Open orders by team and status the viewer sees, at most the setting's seconds old."""
     return cached(
-        session, ("open_counts", regions), at=at, compute=lambda: stats.open_counts(session, regions=regions)
+        session, ("open_counts", viewer), at=at, compute=lambda: stats.open_counts(session, viewer=viewer)
     )
 
 

@@ -63,11 +63,11 @@ def watched_rows(p: Page, clocks: list[stats.WatchedClock], at: datetime) -> lis
 def live_context(p: Page, at: datetime) -> dict[str, Any]:
     """The part of the page refreshed every minute: counts (kept briefly, see supervisor_cache),
     breached and about-to-breach orders (exact on every request)."""
-    scope = p.scope()
-    counts_figures = supervisor_cache.open_counts(p.session, regions=scope, at=at)
+    viewer = p.viewer()
+    counts_figures = supervisor_cache.open_counts(p.session, viewer=viewer, at=at)
     counts = counts_figures.value
-    breached_total, breached = stats.breached_open(p.session, regions=scope)
-    soon_total, soon = stats.due_soon(p.session, regions=scope, at=at)
+    breached_total, breached = stats.breached_open(p.session, viewer=viewer)
+    soon_total, soon = stats.due_soon(p.session, viewer=viewer, at=at)
     return {
         "counts": counts,
         "counts_as_of": counts_figures.as_of,
@@ -168,7 +168,7 @@ def banner_context(p: Page, at: datetime) -> dict[str, Any]:
     next_year = local.year + 1
     if check_year(p.session, year=next_year).loaded:
         return {"holiday_banner": None}
-    provisional = stats.provisional_open(p.session, regions=p.scope())
+    provisional = stats.provisional_open(p.session, viewer=p.viewer())
     if local.month < BANNER_FROM_MONTH and not provisional:
         return {"holiday_banner": None}
     return {
@@ -182,7 +182,7 @@ def banner_context(p: Page, at: datetime) -> dict[str, Any]:
 
 
 def escalations_context(p: Page) -> dict[str, Any]:
-    total, items = stats.escalations_for(p.session, user_id=p.principal.user_id, regions=p.scope())
+    total, items = stats.escalations_for(p.session, user_id=p.principal.user_id, viewer=p.viewer())
     return {
         "escalations_total": total,
         "escalations": [

@@ -75,14 +75,16 @@ def workbench(
     mine_queue = my_orders(
         p.session,
         owner_id=p.principal.user_id,
-        scope=scope,
+        viewer=p.viewer(),
         offset=(_page_number(mine) - 1) * PAGE_SIZE,
     )
     team_context = None
     if team_id is not None:
         team_context = _queue_context(
             p,
-            team_queue(p.session, team_id=team_id, scope=scope, offset=(_page_number(team) - 1) * PAGE_SIZE),
+            team_queue(
+                p.session, team_id=team_id, viewer=p.viewer(), offset=(_page_number(team) - 1) * PAGE_SIZE
+            ),
         )
     return p.render(
         "workbench/home.html",
@@ -117,11 +119,11 @@ def render_customer_panel(
     """The customer panel; after a refused list change, with its message and what was typed."""
     require_workbench(p)
     customer = visible_customer(p, customer_id)
-    scope = p.scope()
+    viewer = p.viewer()
     at = now()
-    open_rows = customer_open_orders(p.session, customer_id=customer.id, scope=scope)
+    open_rows = customer_open_orders(p.session, customer_id=customer.id, viewer=viewer)
     history = customer_recent_orders(
-        p.session, customer_id=customer.id, scope=scope, since=at - timedelta(days=HISTORY_DAYS)
+        p.session, customer_id=customer.id, viewer=viewer, since=at - timedelta(days=HISTORY_DAYS)
     )
     users = user_index(p.session)
     return p.render(

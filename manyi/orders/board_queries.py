@@ -25,6 +25,7 @@ from manyi.core.clock import now
 from manyi.core.errors import ValidationFailed
 from manyi.orders import lifecycle
 from manyi.orders.models import WorkOrder
+from manyi.orders.queries import Viewer, visible, visible_orders
 from manyi.orders.routing import open_load
 from manyi.orders.service import assign_order
 from manyi.org.models import User
@@ -64,23 +65,11 @@ class Member:
     open_load: int
 
 
-def visible_regions(
-    session: Session, *, scope: frozenset[str] | None, region: str | None
-) -> frozenset[str] | None:
-    """The region codes to list: the scope, narrowed to a chosen region and its descendants."""
-    if not region:
-        return scope
-    chosen = frozenset(c for c in region_index(session) if region in region_chain(session, c))
-    return chosen if scope is None else chosen & scope
-
-
-def _filtered(
-    session: Session, statement: _Query, *, scope: frozenset[str] | None, where: BoardFilter
-) -> _Query:
-    statement = statement.where(WorkOrder.deleted_at.is_(None))
-    regions = visible_regions(session, scope=scope, region=where.region_code)
-    if regions is not None:
-        statement = statement.where(WorkOrder.region_code.in_(sorted(regions)))
+def _filtered(session: Session, statement: _Query, *, viewer: Viewer, where: BoardFilter) -> _Query:
+    statement = statement.where(*visible(viewer))
+    if where.region_code:  # a chosen region covers its descendants
+        chosen = [c for c in region_index(session) if where.region_code in region_chain(session, c)]
+        statement = statement.where(WorkOrder.region_code.in_(sorted(chosen)))
     if where.team_id is not None:
         statement = statement.where(WorkOrder.team_id == where.team_id)
     if where.order_type:
@@ -91,7 +80,7 @@ def _filtered(
 def new_orders(
     session: Session,
     *,
-    scope: frozenset[str] | None,
+    viewer: Viewer,
     where: BoardFilter,
     offset: int = 0,
     limit: int = PAGE_SIZE,
@@ -105,7 +94,10 @@ def new_orders(
     # The stage alone: "accepted" exists only inside the initial status (the state machine), and a
     # second equality would make the planner multiply selectivities and misjudge further.
     ids_query = _filtered(
-        session, select(WorkOrder.id).where(WorkOrder.stage == lifecycle.INITIAL[1]), scope=scope, where=where
+        session,
+        select(WorkOrder.id).where(WorkOrder.stage == lifecycle.INITIAL[1]),
+        viewer=viewer,
+        where=where,
     )
     ids = list(
         session.scalars(
@@ -121,7 +113,7 @@ def new_orders(
 def breaching_soon(
     session: Session,
     *,
-    scope: frozenset[str] | None,
+    viewer: Viewer,
     where: BoardFilter,
     at: datetime | None = None,
     offset: int = 0,
@@ -143,7 +135,7 @@ def breaching_soon(
             WorkOrder.status.in_(lifecycle.OPEN_STATUSES),
         )
     )
-    statement = _filtered(session, statement, scope=scope, where=where)
+    statement = _filtered(session, statement, viewer=viewer, where=where)
     rows = session.execute(
         statement.order_by(SlaClock.due_at, SlaClock.id).offset(offset).limit(limit + 1)
     ).all()
@@ -155,12 +147,12 @@ def _unassigned(statement: _Query) -> _Query:
 
 
 def unassigned_counts(
-    session: Session, *, scope: frozenset[str] | None, where: BoardFilter
+    session: Session, *, viewer: Viewer, where: BoardFilter
 ) -> list[tuple[int | None, int]]:
     """How many open orders wait for an assignee, per team (largest backlog first)."""
     everywhere = BoardFilter(region_code=where.region_code, order_type=where.order_type)
     statement = _filtered(
-        session, _unassigned(select(WorkOrder.team_id, func.count())), scope=scope, where=everywhere
+        session, _unassigned(select(WorkOrder.team_id, func.count())), viewer=viewer, where=everywhere
     )
     rows = session.execute(statement.group_by(WorkOrder.team_id)).all()
     return sorted(((team, int(n)) for team, n in rows), key=lambda r: (-r[1], r[0] or 0))
@@ -169,13 +161,13 @@ def unassigned_counts(
 def unassigned_orders(
     session: Session,
     *,
-    scope: frozenset[str] | None,
+    viewer: Viewer,
     where: BoardFilter,
     offset: int = 0,
     limit: int = PAGE_SIZE,
 ) -> list[WorkOrder]:
     """Open orders of the chosen team without an assignee, oldest first."""
-    statement = _filtered(session, _unassigned(select(WorkOrder)), scope=scope, where=where)
+    statement = _filtered(session, _unassigned(select(WorkOrder)), viewer=viewer, where=where)
     return list(
         session.scalars(
             statement.order_by(WorkOrder.created_at, WorkOrder.id).offset(offset).limit(limit + 1)
@@ -216,7 +208,7 @@ def bulk_assign_flow(
     order_ids: list[int],
     team_id: int,
     assignee_id: int,
-    scope: frozenset[str] | None,
+    viewer: Viewer,
     actor_id: int,
 ) -> list[WorkOrder]:
     """Assign every order to one member of their team, or none: the first bad order is named."""
@@ -227,14 +219,10 @@ def bulk_assign_flow(
         raise ValidationFailed(f"orders: at most {MAX_BULK} orders at once", field="orders")
     if assignee_id not in {m.user_id for m in team_members(session, team_id=team_id)}:
         raise ValidationFailed("assignee: choose an active member of the team", field="assignee")
-    found = {o.id: o for o in session.scalars(select(WorkOrder).where(WorkOrder.id.in_(wanted)))}
+    found = {o.id: o for o in session.scalars(visible_orders(viewer).where(WorkOrder.id.in_(wanted)))}
     for order_id in wanted:
         order = found.get(order_id)
-        if (
-            order is None
-            or order.deleted_at is not None
-            or (scope is not None and order.region_code not in scope)
-        ):
+        if order is None:
             raise BulkAssignRefused(
                 f"orders: order {order_id} does not exist or is outside your regions",
                 reason="missing",

@@ -19,6 +19,7 @@ from manyi.customers.models import Customer, Subscription
 from manyi.orders import service
 from manyi.orders.filters import scoped
 from manyi.orders.models import WorkOrder
+from manyi.orders.queries import viewer_of, visible_order
 from manyi.orders.tmf import BASE, SCHEMA_PATH, documents
 from manyi.orders.tmf_schemas import (
     TroubleTicketCreate,
@@ -49,10 +50,9 @@ def _etag(order: WorkOrder) -> str:
 
 
 def _one(c: Ctx, number: str) -> WorkOrder:
-    order = c.session.scalars(select(WorkOrder).where(WorkOrder.number == number)).first()
-    if order is None or order.deleted_at is not None:
+    order = visible_order(c.session, viewer_of(c.session, c.principal), number=number)
+    if order is None:  # missing, deleted or outside the caller's regions look the same
         raise NotFound(f"trouble ticket {number} does not exist")
-    c.check_region(order.region_code, f"trouble ticket {number}")
     return order
 
 
@@ -122,8 +122,8 @@ def create_ticket(
                 "troubleTicketRelationship: only relationshipType isChildOf can be given at creation",
                 field="troubleTicketRelationship",
             )
-        parent = c.session.scalars(select(WorkOrder).where(WorkOrder.number == rel.id)).first()
-        if parent is None or parent.deleted_at is not None or not _visible(c, parent.region_code):
+        parent = visible_order(c.session, viewer_of(c.session, c.principal), number=rel.id)
+        if parent is None:
             raise ValidationFailed(
                 f"troubleTicketRelationship: ticket {rel.id} does not exist",
                 field="troubleTicketRelationship",

@@ -11,6 +11,7 @@ from manyi.auth.deps import Ctx
 from manyi.categories.models import Category
 from manyi.core.limits import is_whole_number
 from manyi.orders.models import WorkOrder
+from manyi.orders.queries import viewer_of, visible
 from manyi.org.models import User
 from manyi.org.reference import region_chain, region_index
 
@@ -66,10 +67,7 @@ def scoped(c: Ctx, statement: Select[Any], query: ListQuery, *, sort: bool = Tru
         return WorkOrder.region_code.in_(codes) if codes else false()
 
     attributes = {**ATTRIBUTES, "region.id": Attribute(WorkOrder.region_code, custom=region)}
-    statement = statement.where(WorkOrder.deleted_at.is_(None))
-    scope = c.scope()
-    if scope is not None:
-        statement = statement.where(WorkOrder.region_code.in_(sorted(scope)))
+    statement = statement.where(*visible(viewer_of(c.session, c.principal)))
     statement = apply(statement, attributes, query)
     if sort:
         if not query.sort:

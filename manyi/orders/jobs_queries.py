@@ -20,6 +20,7 @@ from manyi.core.settings import get_settings
 from manyi.customers.models import Customer, Subscription
 from manyi.orders import lifecycle
 from manyi.orders.models import WorkOrder
+from manyi.orders.queries import Viewer, visible, visible_order
 from manyi.orders.resolutions import check_on_site_resolution
 from manyi.orders.service import transition_order
 
@@ -47,7 +48,7 @@ def todays_jobs(
     session: Session,
     *,
     assignee_id: int,
-    scope: frozenset[str] | None,
+    viewer: Viewer,
     at: datetime | None = None,
     offset: int = 0,
     limit: int = PAGE_SIZE,
@@ -61,7 +62,7 @@ def todays_jobs(
         .outerjoin(Customer, Customer.id == WorkOrder.customer_id)
         .where(
             WorkOrder.assignee_id == assignee_id,
-            WorkOrder.deleted_at.is_(None),
+            *visible(viewer),
             WorkOrder.status.in_(lifecycle.OPEN_STATUSES),
             WorkOrder.type.in_(sorted(lifecycle.ON_SITE_TYPES)),
             or_(
@@ -70,8 +71,6 @@ def todays_jobs(
             ),
         )
     )
-    if scope is not None:
-        statement = statement.where(WorkOrder.region_code.in_(sorted(scope)))
     statement = statement.order_by(
         WorkOrder.appointment_at.is_(None),  # booked visits first (False sorts before True)
         WorkOrder.appointment_at,
@@ -83,15 +82,10 @@ def todays_jobs(
     return [Job(order, address, name, phone, order.region_code) for order, address, name, phone in rows]
 
 
-def get_job(session: Session, *, order_id: int, assignee_id: int, scope: frozenset[str] | None) -> WorkOrder:
+def get_job(session: Session, *, order_id: int, assignee_id: int, viewer: Viewer) -> WorkOrder:
     """The technician's own open on-site job, or NotFound (someone else's job looks missing)."""
-    order = session.get(WorkOrder, order_id)
-    if (
-        order is None
-        or order.deleted_at is not None
-        or order.assignee_id != assignee_id
-        or (scope is not None and order.region_code not in scope)
-    ):
+    order = visible_order(session, viewer, order_id=order_id)
+    if order is None or order.assignee_id != assignee_id:
         raise NotFound(f"job {order_id} does not exist or is not yours")
     return order
 

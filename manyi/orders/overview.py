@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from manyi.core.refdata import cached
 from manyi.customers.models import Customer, Subscription
 from manyi.orders.models import OrderAttachment, OrderRelation, WorkOrder
+from manyi.orders.queries import Viewer, visible_orders
 from manyi.orders.transfers import team_covers
 from manyi.org.models import Team, User
 from manyi.org.reference import region_chain, team_region
@@ -75,7 +76,7 @@ def clock_view(clock: SlaClock, at: datetime) -> ClockView:
     )
 
 
-def _linked(session: Session, order: WorkOrder, scope: frozenset[str] | None) -> list[Linked]:
+def _linked(session: Session, order: WorkOrder, viewer: Viewer) -> list[Linked]:
     """Parent, children and related orders the caller may see (others stay invisible)."""
     found: list[tuple[str, int]] = []
     if order.parent_id:
@@ -95,21 +96,19 @@ def _linked(session: Session, order: WorkOrder, scope: frozenset[str] | None) ->
     rows = {
         row.id: row
         for row in session.execute(
-            select(
-                WorkOrder.id, WorkOrder.number, WorkOrder.type, WorkOrder.status, WorkOrder.region_code
-            ).where(WorkOrder.id.in_(ids), WorkOrder.deleted_at.is_(None))
+            visible_orders(viewer, WorkOrder.id, WorkOrder.number, WorkOrder.type, WorkOrder.status).where(
+                WorkOrder.id.in_(ids)
+            )
         )
     }
     return [
         Linked(rows[oid].number, rows[oid].type, rows[oid].status, relation)
         for relation, oid in found
-        if oid in rows and (scope is None or rows[oid].region_code in scope)
+        if oid in rows
     ]
 
 
-def order_overview(
-    session: Session, *, order: WorkOrder, at: datetime, scope: frozenset[str] | None
-) -> Overview:
+def order_overview(session: Session, *, order: WorkOrder, at: datetime, viewer: Viewer) -> Overview:
     """Return everything but the timeline that the order's page shows."""
     customer = session.get(Customer, order.customer_id) if order.customer_id else None
     subscription = session.get(Subscription, order.subscription_id) if order.subscription_id else None
@@ -125,7 +124,7 @@ def order_overview(
         if order.attachment_count
         else []
     )
-    return Overview(customer, subscription, clocks, attachments, _linked(session, order, scope))
+    return Overview(customer, subscription, clocks, attachments, _linked(session, order, viewer))
 
 
 def _load_members(session: Session) -> dict[int, list[tuple[int, str]]]:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, aliased
 from manyi.categories.models import Category
 from manyi.orders.lifecycle import OPEN_STATUSES
 from manyi.orders.models import WorkOrder
+from manyi.orders.queries import Viewer, visible, visible_orders
 from manyi.sla.models import SlaClock
 
 PAGE_SIZE = 50
@@ -55,15 +56,8 @@ def _running_clock_of(order_id: Any) -> ColumnElement[bool]:
     return select(SlaClock.id).where(SlaClock.order_id == order_id, SlaClock.state == "running").exists()
 
 
-def _open_conditions(scope: Collection[str] | None, *criteria: ColumnElement[bool]) -> list[Any]:
-    conditions: list[Any] = [
-        WorkOrder.deleted_at.is_(None),
-        WorkOrder.status.in_(OPEN_STATUSES),
-        *criteria,
-    ]
-    if scope is not None:
-        conditions.append(WorkOrder.region_code.in_(sorted(scope)))
-    return conditions
+def _open_conditions(viewer: Viewer, *criteria: ColumnElement[bool]) -> list[Any]:
+    return [*visible(viewer), WorkOrder.status.in_(OPEN_STATUSES), *criteria]
 
 
 def _queue(session: Session, conditions: list[Any], *, offset: int, limit: int) -> QueuePage:
@@ -145,13 +139,13 @@ def my_orders(
     session: Session,
     *,
     owner_id: int,
-    scope: Collection[str] | None,
+    viewer: Viewer,
     offset: int = 0,
     limit: int = PAGE_SIZE,
 ) -> QueuePage:
     """Open orders this user owns by first responsibility, the one due first on top."""
     return _queue(
-        session, _open_conditions(scope, WorkOrder.owner_id == owner_id), offset=offset, limit=limit
+        session, _open_conditions(viewer, WorkOrder.owner_id == owner_id), offset=offset, limit=limit
     )
 
 
@@ -159,22 +153,22 @@ def team_queue(
     session: Session,
     *,
     team_id: int,
-    scope: Collection[str] | None,
+    viewer: Viewer,
     offset: int = 0,
     limit: int = PAGE_SIZE,
 ) -> QueuePage:
     """Open orders routed to this team, the one due first on top."""
-    return _queue(session, _open_conditions(scope, WorkOrder.team_id == team_id), offset=offset, limit=limit)
+    return _queue(session, _open_conditions(viewer, WorkOrder.team_id == team_id), offset=offset, limit=limit)
 
 
 def customer_open_orders(
-    session: Session, *, customer_id: int, scope: Collection[str] | None, limit: int = PAGE_SIZE
+    session: Session, *, customer_id: int, viewer: Viewer, limit: int = PAGE_SIZE
 ) -> list[QueueRow]:
     """A customer's open orders, newest first, each with the clock due first."""
     ids = list(
         session.scalars(
             select(WorkOrder.id)
-            .where(*_open_conditions(scope, WorkOrder.customer_id == customer_id))
+            .where(*_open_conditions(viewer, WorkOrder.customer_id == customer_id))
             .order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc())
             .limit(limit)
         )
@@ -186,18 +180,15 @@ def customer_recent_orders(
     session: Session,
     *,
     customer_id: int,
-    scope: Collection[str] | None,
+    viewer: Viewer,
     since: datetime,
     limit: int = 100,
 ) -> list[WorkOrder]:
     """The customer's orders created since `since` (any status), newest first."""
-    statement = select(WorkOrder).where(
+    statement = visible_orders(viewer).where(
         WorkOrder.customer_id == customer_id,
-        WorkOrder.deleted_at.is_(None),
         WorkOrder.created_at >= since,
     )
-    if scope is not None:
-        statement = statement.where(WorkOrder.region_code.in_(sorted(scope)))
     return list(
         session.scalars(statement.order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc()).limit(limit))
     )

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from manyi.core.masking import check_search
 from manyi.customers.models import Customer, Subscription
 from manyi.orders.models import WorkOrder
+from manyi.orders.queries import Viewer, visible_orders
 from manyi.org.reference import region_chain, region_index
 
 PAGE_SIZE = 50
@@ -66,17 +67,17 @@ def _matching_customers(session: Session, q: str, *, pii: bool) -> list[int]:
     return [row[0] for row in session.execute(found)]
 
 
-def _regions(session: Session, region_code: str, scope: frozenset[str] | None) -> list[str]:
+def _regions(session: Session, region_code: str, viewer: Viewer) -> list[str]:
     """The region and its descendants, inside the caller's scope (a city covers its districts)."""
     codes = [code for code in region_index(session) if region_code in region_chain(session, code)]
-    return [code for code in codes if scope is None or code in scope]
+    return [code for code in codes if viewer.regions is None or code in viewer.regions]
 
 
 def search_orders(
     session: Session,
     *,
     filters: OrderFilters,
-    scope: frozenset[str] | None,
+    viewer: Viewer,
     pii: bool = True,
     offset: int = 0,
     limit: int = PAGE_SIZE,
@@ -88,9 +89,7 @@ def search_orders(
     one row beyond the page tells whether there is a next one.
     """
     offset = max(0, offset)
-    statement: Select[Any] = select(WorkOrder).where(WorkOrder.deleted_at.is_(None))
-    if scope is not None:
-        statement = statement.where(WorkOrder.region_code.in_(sorted(scope)))
+    statement: Select[Any] = visible_orders(viewer)
     q = filters.q.strip()
     if q:
         if ORDER_NUMBER.match(q):
@@ -105,7 +104,7 @@ def search_orders(
     if filters.team_id:
         statement = statement.where(WorkOrder.team_id == filters.team_id)
     if filters.region_code:
-        codes = _regions(session, filters.region_code, scope)
+        codes = _regions(session, filters.region_code, viewer)
         statement = statement.where(WorkOrder.region_code.in_(codes) if codes else false())
     if filters.breached is not None:
         statement = statement.where(WorkOrder.sla_breached.is_(filters.breached))

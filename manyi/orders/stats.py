@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from manyi.orders.lifecycle import OPEN_STATUSES
 from manyi.orders.models import WorkOrder
+from manyi.orders.queries import Viewer, visible
 from manyi.outbox.models import OutboxMessage
 from manyi.sla.models import SlaClock
 
@@ -22,11 +23,8 @@ LIST_LIMIT = 50
 Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")
 
 
-def _live_open(query: Q, regions: frozenset[str] | None) -> Q:
-    query = query.where(WorkOrder.deleted_at.is_(None), WorkOrder.status.in_(OPEN_STATUSES))
-    if regions is not None:
-        query = query.where(WorkOrder.region_code.in_(sorted(regions)))
-    return query
+def _live_open(query: Q, viewer: Viewer) -> Q:
+    return query.where(*visible(viewer), WorkOrder.status.in_(OPEN_STATUSES))
 
 
 @dataclass
@@ -56,11 +54,11 @@ def count_table(rows: list[tuple[int | None, str, int]]) -> CountTable:
     return table
 
 
-def open_counts(session: Session, *, regions: frozenset[str] | None) -> CountTable:
+def open_counts(session: Session, *, viewer: Viewer) -> CountTable:
     """Open orders by team and status. Unscoped: an index-only scan of ix_work_orders_status_team;
     scoped to regions it needs ix_work_orders_region_status_team (region_code, status, team_id),
     partial on live orders, to stay index-only."""
-    query = _live_open(select(WorkOrder.team_id, WorkOrder.status, func.count()), regions).group_by(
+    query = _live_open(select(WorkOrder.team_id, WorkOrder.status, func.count()), viewer).group_by(
         WorkOrder.team_id, WorkOrder.status
     )
     return count_table([(t, s, int(n)) for t, s, n in session.execute(query)])
@@ -97,14 +95,14 @@ CLOCK_COLUMNS = (SlaClock.kind, SlaClock.unit, SlaClock.state, SlaClock.due_at, 
 
 
 def breached_open(
-    session: Session, *, regions: frozenset[str] | None, limit: int = LIST_LIMIT
+    session: Session, *, viewer: Viewer, limit: int = LIST_LIMIT
 ) -> tuple[int, list[WatchedClock]]:
     """How many open orders have a breached clock, and the `limit` oldest of them, each with its
     earliest breached clock. Orders come from ix_work_orders_breached_status (sla_breached, status),
     their clocks from ix_sla_clocks_order_id: bounded queries, no scan of all breached clocks."""
     breached = WorkOrder.sla_breached.is_(True)
     total = int(
-        session.scalar(_live_open(select(func.count()).select_from(WorkOrder), regions).where(breached)) or 0
+        session.scalar(_live_open(select(func.count()).select_from(WorkOrder), viewer).where(breached)) or 0
     )
     if not total:
         return 0, []
@@ -113,7 +111,7 @@ def breached_open(
     # (3.5 s on 1,000,000 orders). The breached open set is small (the open backlog), so collect
     # it from ix_work_orders_breached_status and sort that: 0.1 s.
     candidates = (
-        _live_open(select(WorkOrder.id, WorkOrder.created_at), regions)
+        _live_open(select(WorkOrder.id, WorkOrder.created_at), viewer)
         .where(breached)
         .cte("breached_open")
         .prefix_with("MATERIALIZED")
@@ -137,7 +135,7 @@ def breached_open(
 def due_soon(
     session: Session,
     *,
-    regions: frozenset[str] | None,
+    viewer: Viewer,
     at: datetime,
     within: timedelta = timedelta(hours=2),
     limit: int = LIST_LIMIT,
@@ -156,26 +154,26 @@ def due_soon(
     joined = select(func.count(func.distinct(SlaClock.order_id))).join(
         WorkOrder, WorkOrder.id == SlaClock.order_id
     )
-    total = int(session.scalar(_live_open(joined.where(*where), regions)) or 0)
+    total = int(session.scalar(_live_open(joined.where(*where), viewer)) or 0)
     if not total:
         return 0, []
     query = _live_open(
         select(*ORDER_COLUMNS, *CLOCK_COLUMNS)
         .join(SlaClock, SlaClock.order_id == WorkOrder.id)
         .where(*where),
-        regions,
+        viewer,
     )
     rows: list[Any] = list(session.execute(query.order_by(SlaClock.due_at, SlaClock.id).limit(limit)))
     return total, [WatchedClock(*row) for row in rows]
 
 
-def provisional_open(session: Session, *, regions: frozenset[str] | None) -> int:
+def provisional_open(session: Session, *, viewer: Viewer) -> int:
     """Open orders with a provisional deadline (computed past the loaded holiday data). Asked only
     while next year's schedule is missing; a partial index on work_orders (region_code) WHERE
     sla_provisional keeps it cheap."""
     # The bare column, not IS TRUE: PostgreSQL only matches the partial index's `WHERE
     # sla_provisional` to the same predicate (42 ms -> 0.04 ms on a million orders).
-    query = _live_open(select(func.count()).select_from(WorkOrder), regions).where(WorkOrder.sla_provisional)
+    query = _live_open(select(func.count()).select_from(WorkOrder), viewer).where(WorkOrder.sla_provisional)
     return int(session.scalar(query) or 0)
 
 
@@ -199,7 +197,7 @@ class Escalation:
 
 
 def escalations_for(
-    session: Session, *, user_id: int, regions: frozenset[str] | None, limit: int = LIST_LIMIT
+    session: Session, *, user_id: int, viewer: Viewer, limit: int = LIST_LIMIT
 ) -> tuple[int, list[Escalation]]:
     """The SLA messages addressed to user_id (the sweep's outbox rows) whose order is still open,
     newest first, and how many there are. Needs ix_outbox_messages_recipient_user_id_id
@@ -210,7 +208,7 @@ def escalations_for(
         .select_from(OutboxMessage)
         .join(WorkOrder, WorkOrder.id == OutboxMessage.order_id)
     )
-    total = int(session.scalar(_live_open(joined.where(*where), regions)) or 0)
+    total = int(session.scalar(_live_open(joined.where(*where), viewer)) or 0)
     if not total:
         return 0, []
     query = _live_open(
@@ -226,7 +224,7 @@ def escalations_for(
         )
         .join(WorkOrder, WorkOrder.id == OutboxMessage.order_id)
         .where(*where),
-        regions,
+        viewer,
     ).order_by(OutboxMessage.id.desc())
     out = []
     for mid, sent_at, topic, payload, order_id, number, status, team_id in session.execute(

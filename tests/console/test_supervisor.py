@@ -15,6 +15,7 @@ from manyi.core.clock import now
 from manyi.core.settings import get_settings
 from manyi.orders import service, stats
 from manyi.orders.models import WorkOrder
+from manyi.orders.queries import EVERYONE, Viewer
 from manyi.org.models import User
 from manyi.sla.models import SlaClock
 from manyi.sla.tasks import sweep_due_clocks
@@ -76,12 +77,12 @@ def test_counts_by_team_and_status_only_in_my_regions(console: Console, frozen: 
     )
     console.session.commit()
 
-    table = stats.open_counts(console.session, regions=frozenset({"330100", "330106"}))
+    table = stats.open_counts(console.session, viewer=Viewer(regions=frozenset({"330100", "330106"})))
     assert table.cell(op.field_team.id, "acknowledged") == 1
     assert table.cell(op.field_team.id, "inProgress") == 1
     assert table.cell(op.back_office.id, "acknowledged") == 1
     assert table.team_totals == {op.field_team.id: 2, op.back_office.id: 1} and table.total == 3
-    assert stats.open_counts(console.session, regions=None).total == 4  # the rejected one is not open
+    assert stats.open_counts(console.session, viewer=EVERYONE).total == 4  # the rejected one is not open
     console.session.rollback()
 
     hangzhou = console.user("supervisor", regions=(HANGZHOU,)).get("/supervisor")

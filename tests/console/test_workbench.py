@@ -339,6 +339,7 @@ def test_queues_are_sorted_by_time_left_with_untimed_orders_last(console: Consol
 
 
 def test_queue_pages_continue_from_timed_into_untimed_orders(console: Console) -> None:
+    from manyi.orders.queries import Viewer
     from manyi.orders.queues import my_orders
 
     agent = console.user("agent", REGION)
@@ -350,13 +351,23 @@ def test_queue_pages_continue_from_timed_into_untimed_orders(console: Console) -
     expected = [orders[2].id, orders[1].id, orders[0].id, orders[3].id]
     seen = []
     for offset in (0, 2):
-        page = my_orders(console.session, owner_id=agent.user.id, scope=set(REGION), offset=offset, limit=2)
+        page = my_orders(
+            console.session,
+            owner_id=agent.user.id,
+            viewer=Viewer(regions=frozenset(REGION)),
+            offset=offset,
+            limit=2,
+        )
         seen += [row.order.id for row in page.rows]
         assert page.has_next == (offset == 0)
     assert seen == expected
-    third = my_orders(console.session, owner_id=agent.user.id, scope=set(REGION), offset=3, limit=2)
+    third = my_orders(
+        console.session, owner_id=agent.user.id, viewer=Viewer(regions=frozenset(REGION)), offset=3, limit=2
+    )
     assert [row.order.id for row in third.rows] == [orders[3].id] and not third.has_next
-    assert not my_orders(console.session, owner_id=agent.user.id, scope={"330200"}).rows
+    assert not my_orders(
+        console.session, owner_id=agent.user.id, viewer=Viewer(regions=frozenset({"330200"}))
+    ).rows
     console.session.rollback()
     second = agent.get("/workbench?mine=2")
     assert second.status_code == 200 and "没有更多工单" in text_of(second.text)
