@@ -38,6 +38,7 @@ from manyi.orders.bulk_paths import (
 )
 from manyi.orders.bulk_rows import OrderSpec, Resolved, Step
 from manyi.orders.callbacks import contact_rule
+from manyi.orders.planning import OrderDraft
 from manyi.orders.routing import check_assignee, route
 from manyi.orders.service import CHANNELS, SEVERITIES
 from manyi.orders.transfers import check_transfer_target
@@ -52,22 +53,18 @@ _MISSING: Any = object()
 _FAILED_OR_NONE = frozenset({None, *closed_loop.FAILED_OUTCOMES})
 
 
-class _Probe:
-    """The fields of an order about to be inserted that routing, policy and calendar choice read."""
-
-    def __init__(
-        self, spec: OrderSpec, category_id: int | None, product: str | None, team_id: int | None
-    ) -> None:
-        self.type = spec.type
-        self.channel = spec.channel
-        self.priority = spec.priority
-        self.region_code = spec.region_code
-        self.product = product
-        self.customer_id = spec.customer_id
-        self.category_id = category_id
-        self.team_id = team_id
-        self.sla_policy_id: int | None = None
-        self.sla_provisional = False
+def _draft(spec: OrderSpec, category_id: int | None, product: str | None, team_id: int | None) -> OrderDraft:
+    """The draft routing, policy and calendar choice read, of an order about to be inserted."""
+    return OrderDraft(
+        type=spec.type,
+        channel=spec.channel,
+        priority=spec.priority,
+        region_code=spec.region_code,
+        product=product,
+        customer_id=spec.customer_id,
+        category_id=category_id,
+        team_id=team_id,
+    )
 
 
 def _spec_error(index: int, error: ManyiError, step: int | None = None, action: str = "") -> ValidationFailed:
@@ -169,7 +166,7 @@ class References:
         team_id = self.routes.get(key, _MISSING)
         if team_id is _MISSING:
             with self.lock:
-                probe = _Probe(spec, category_id, product, None)
+                probe = _draft(spec, category_id, product, None)
                 rule = route(self.session, order=probe, category_path=category_path)
             team_id = self.routes[key] = rule.team_id if rule is not None else None
         team_now = team_id  # the order's team at each step: assignees must be of it
@@ -194,7 +191,7 @@ class References:
         policy_key = self._policy_key(facts)
         policy = self.policies.get(policy_key, _MISSING)
         if policy is _MISSING:
-            probe = _Probe(spec, category_id, product, team_id)
+            probe = _draft(spec, category_id, product, team_id)
             facts_of = Customer(brand=customer[0], vip_level=customer[1]) if customer else None  # never added
             with self.lock:
                 policy = self.policies[policy_key] = choose_policy(
@@ -206,7 +203,7 @@ class References:
             cal_key = (policy.id, team_id, region)
             calendar = self.calendars.get(cal_key)
             if calendar is None:
-                probe = _Probe(spec, category_id, product, team_id)
+                probe = _draft(spec, category_id, product, team_id)
                 with self.lock:
                     name = calendar_for(self.session, order=probe, policy=policy)
                     calendar = self.calendars[cal_key] = get_calendar(self.session, name=name)

@@ -59,8 +59,6 @@ class OrderLike(Protocol):
     channel: str
     region_code: str
     team_id: int | None
-    sla_policy_id: int | None
-    sla_provisional: bool
 
 
 def _targets(rows: list[SlaTarget]) -> tuple[TargetData, ...]:
