@@ -201,7 +201,7 @@ def move_clock(
     team_id: int | None,
 ) -> bool:
     """Move one clock (on its calendar) after its order, now with team_id, went from old_status to
-    (status, stage); return True when it re-opened. Shared with the bulk writer (manyi.orders.bulk),
+    (status, stage); return True when it re-opened. Shared with the bulk writer (manyi.bulk.writer),
     so both apply the same pause, resume, met, settle and re-open rules."""
     if (
         clock.state == "met"

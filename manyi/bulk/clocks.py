@@ -1,4 +1,4 @@
-"""SLA clocks of many new orders at once, for the bulk writer (manyi.orders.bulk).
+"""SLA clocks of many new orders at once, for the bulk writer (manyi.bulk.writer).
 
 plan_target computes what manyi.sla.service._plan_clock does for one target, for a whole array of
 start instants: the calendar's vectorised add for working hours, and the calendar's own scalar add

@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from manyi.orders.bulk_clocks import Rung, climb_ladder, to_us
-from manyi.orders.bulk_io import NULL_TIME
-from manyi.orders.bulk_paths import change_list
-from manyi.orders.bulk_rows import (
+from manyi.bulk.clocks import Rung, climb_ladder, to_us
+from manyi.bulk.paths import change_list
+from manyi.bulk.rows import (
     Built,
     Resolved,
     appointment_item,
@@ -28,6 +27,7 @@ from manyi.orders.bulk_rows import (
     one_order,
     outcome_item,
 )
+from manyi.bulk.sink import NULL_TIME
 
 
 def build_rows(

@@ -27,21 +27,21 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from manyi.core.db import is_postgres
-from manyi.core.ids import order_number
-from manyi.core.sequences import reserve_values
-from manyi.core.settings import get_settings
-from manyi.orders.bulk_clocks import US, Memo, from_us, plan_group
-from manyi.orders.bulk_group import build_rows
-from manyi.orders.bulk_io import Memo as CopyMemo
-from manyi.orders.bulk_io import Sink, drop_secondary_indexes, restore_indexes
-from manyi.orders.bulk_refs import References
-from manyi.orders.bulk_rows import (
+from manyi.bulk.clocks import US, Memo, from_us, plan_group
+from manyi.bulk.group import build_rows
+from manyi.bulk.refs import References
+from manyi.bulk.rows import (
     Fired,
     OrderSpec,
     Resolved,
     Step,
 )
+from manyi.bulk.sink import Memo as CopyMemo
+from manyi.bulk.sink import Sink, drop_secondary_indexes, restore_indexes
+from manyi.core.db import is_postgres
+from manyi.core.ids import order_number
+from manyi.core.sequences import reserve_values
+from manyi.core.settings import get_settings
 from manyi.orders.models import ORDER_NUMBERS, WorkOrder
 from manyi.orders.service import lifecycle_zone
 from manyi.outbox.models import OutboxMessage

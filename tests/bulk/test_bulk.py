@@ -13,13 +13,15 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from manyi.bulk import group as bulk_group
+from manyi.bulk import sink as bulk_io
+from manyi.bulk.clocks import plan_target, timedelta_us, to_us
+from manyi.bulk.writer import OrderSpec, Step, write_orders
 from manyi.calendars.service import get_calendar
 from manyi.categories.models import Category
 from manyi.core.errors import ValidationFailed
 from manyi.customers.models import Customer, Subscription
-from manyi.orders import bulk_group, bulk_io, lifecycle, service
-from manyi.orders.bulk import OrderSpec, Step, write_orders
-from manyi.orders.bulk_clocks import plan_target, timedelta_us, to_us
+from manyi.orders import lifecycle, service
 from manyi.orders.closed_loop import unreachable_rule
 from manyi.orders.models import OrderCallback, OrderContact, OrderEvent, WorkOrder
 from manyi.org.models import User

@@ -1,4 +1,4 @@
-"""Checking bulk order specs and deciding what the services would decide for each (manyi.orders.bulk).
+"""Checking bulk order specs and deciding what the services would decide for each (manyi.bulk.writer).
 
 Every check create_order, transition_order, assign_order and transfer_order make is made here too,
 with their messages, prefixed with the spec's index (and step). Routing, policy choice and the
@@ -18,15 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from manyi.auth.actors import permissions_of
-from manyi.calendars.arithmetic import INDEX_FIRST_YEAR, INDEX_LAST_YEAR, WorkingCalendar
-from manyi.calendars.service import get_calendar
-from manyi.categories.tree import category_by_code
-from manyi.core.clock import ensure_aware
-from manyi.core.errors import ManyiError, ValidationFailed
-from manyi.customers.models import Customer, Subscription
-from manyi.orders import closed_loop, lifecycle
-from manyi.orders.bulk_clocks import from_us, to_us
-from manyi.orders.bulk_paths import (
+from manyi.bulk.clocks import from_us, to_us
+from manyi.bulk.paths import (
     ORDER_ACTIONS,
     Path,
     Program,
@@ -36,7 +29,14 @@ from manyi.orders.bulk_paths import (
     compile_path,
     start_steps,
 )
-from manyi.orders.bulk_rows import OrderSpec, Resolved, Step
+from manyi.bulk.rows import OrderSpec, Resolved, Step
+from manyi.calendars.arithmetic import INDEX_FIRST_YEAR, INDEX_LAST_YEAR, WorkingCalendar
+from manyi.calendars.service import get_calendar
+from manyi.categories.tree import category_by_code
+from manyi.core.clock import ensure_aware
+from manyi.core.errors import ManyiError, ValidationFailed
+from manyi.customers.models import Customer, Subscription
+from manyi.orders import closed_loop, lifecycle
 from manyi.orders.callbacks import contact_rule
 from manyi.orders.planning import OrderDraft
 from manyi.orders.routing import check_assignee, route

@@ -1,4 +1,4 @@
-"""Lifecycles compiled once for the bulk writer (manyi.orders.bulk).
+"""Lifecycles compiled once for the bulk writer (manyi.bulk.writer).
 
 A bulk load repeats a few dozen action sequences a million times. What a sequence does to an order's
 status, stage, counters and history depends on the order type and the actions alone, so it is worked

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
+from manyi.bulk.clocks import PlannedGroup, Rung, climb_ladder, from_us, to_us
+from manyi.bulk.paths import ClockState, Path, PathStep, Program, Starts, change_item, change_list
+from manyi.bulk.sink import NULL_TIME, Columns
 from manyi.calendars.arithmetic import WorkingCalendar
-from manyi.orders.bulk_clocks import PlannedGroup, Rung, climb_ladder, from_us, to_us
-from manyi.orders.bulk_io import NULL_TIME, Columns
-from manyi.orders.bulk_paths import ClockState, Path, PathStep, Program, Starts, change_item, change_list
 from manyi.orders.closed_loop import step_outcome
 from manyi.orders.models import OrderCallback, OrderContact, OrderEvent, WorkOrder
 from manyi.sla.escalation import Rung as LadderRung
