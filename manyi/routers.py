@@ -10,9 +10,9 @@ from manyi.customers.endpoints import router as customers_router
 from manyi.customers.endpoints import schema_router as customer_schema_router
 from manyi.customers.history_endpoints import router as customer_history_router
 from manyi.hub.endpoints import router as hub_router
-from manyi.orders.endpoints import router as tickets_router
-from manyi.orders.endpoints import schema_router as ticket_schema_router
 from manyi.orders.routing_endpoints import router as routing_router
+from manyi.orders.tmf.endpoints import router as tickets_router
+from manyi.orders.tmf.endpoints import schema_router as ticket_schema_router
 from manyi.org.endpoints import router as org_router
 from manyi.org.region_endpoints import router as regions_router
 from manyi.sla.endpoints import router as sla_router

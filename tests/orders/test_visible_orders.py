@@ -17,11 +17,11 @@ from manyi.auth.service import Principal
 from manyi.core.errors import NotFound
 from manyi.orders import board_queries as bq
 from manyi.orders import jobs_queries, queues, service, stats
-from manyi.orders.filters import scoped
 from manyi.orders.models import WorkOrder
 from manyi.orders.overview import order_overview
 from manyi.orders.queries import EVERYONE, Viewer, visible_order
 from manyi.orders.search import OrderFilters, search_orders
+from manyi.orders.tmf.filters import scoped
 from manyi.orders.triage import pending_orders
 from manyi.outbox.models import OutboxMessage
 from manyi.sla.models import SlaClock

@@ -1,7 +1,7 @@
 """TMF621 request and response shapes for validation and the OpenAPI document.
 
 Field names and types follow the official TMF621 v4 swagger. Responses are built as plain dicts in
-manyi.orders.tmf (cheaper than model validation on every list row); these models describe them.
+manyi.orders.tmf.documents (cheaper than model validation on every list row); these models describe them.
 """
 
 from __future__ import annotations

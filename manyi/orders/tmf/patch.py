@@ -13,7 +13,7 @@ from manyi.core.limits import is_whole_number
 from manyi.core.masking import mask_text
 from manyi.orders import closed_loop, service
 from manyi.orders.models import WorkOrder
-from manyi.orders.tmf_schemas import NoteIn, RelatedParty, TroubleTicketUpdate
+from manyi.orders.tmf.schemas import NoteIn, RelatedParty, TroubleTicketUpdate
 from manyi.orders.triage import place_order
 from manyi.org.reference import team_name, user_by_username, user_index
 

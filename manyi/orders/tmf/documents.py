@@ -31,7 +31,7 @@ from manyi.sla.models import SlaClock
 
 BASE = "/tmf-api/troubleTicket/v4/troubleTicket"
 CUSTOMER_HREF = "/tmf-api/customerManagement/v4/customer"
-SCHEMA_PATH = "/api/v1/schemas/ManyiTroubleTicket"  # served by manyi.orders.endpoints
+SCHEMA_PATH = "/api/v1/schemas/ManyiTroubleTicket"  # served by manyi.orders.tmf.endpoints
 CHANNEL_NAMES = {
     "hotline": "10086热线",
     "hall": "营业厅",

@@ -17,17 +17,17 @@ from manyi.core.limits import is_whole_number
 from manyi.core.masking import mask_values
 from manyi.customers.models import Customer, Subscription
 from manyi.orders import service
-from manyi.orders.filters import scoped
 from manyi.orders.models import WorkOrder
 from manyi.orders.queries import viewer_of, visible_order
-from manyi.orders.tmf import BASE, SCHEMA_PATH, documents
-from manyi.orders.tmf_schemas import (
+from manyi.orders.tmf.documents import BASE, SCHEMA_PATH, documents
+from manyi.orders.tmf.filters import scoped
+from manyi.orders.tmf.patch import apply_patch, check_note_type
+from manyi.orders.tmf.schemas import (
     TroubleTicketCreate,
     TroubleTicketOut,
     TroubleTicketUpdate,
     ticket_json_schema,
 )
-from manyi.orders.updates import apply_patch, check_note_type
 from manyi.org.default_region import default_region
 
 router = APIRouter(prefix="/tmf-api/troubleTicket/v4", tags=["TMF621 troubleTicket 工单"])
