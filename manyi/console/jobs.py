@@ -13,6 +13,7 @@ from manyi.console.deps import Page, page
 from manyi.console.labels import LABELS
 from manyi.core.clock import now
 from manyi.core.errors import IllegalTransition, ManyiError, PermissionDenied
+from manyi.orders import flows
 from manyi.orders import jobs_queries as jq
 from manyi.orders.board_queries import soonest_clocks
 from manyi.orders.lifecycle import next_actions
@@ -95,7 +96,7 @@ def _tap(p: Page, order_id: int, flow: Any, done_message: str, **kwargs: Any) ->
 
 @router.post("/jobs/{order_id}/arrive")
 def arrive(p: Annotated[Page, Depends(page)], order_id: int) -> Response:
-    return _tap(p, order_id, jq.job_arrived_flow, p.gettext("%(number)s: arrival recorded."))
+    return _tap(p, order_id, flows.job_arrived_flow, p.gettext("%(number)s: arrival recorded."))
 
 
 @router.post("/jobs/{order_id}/not-home")
@@ -103,7 +104,7 @@ def not_home(p: Annotated[Page, Depends(page)], order_id: int, text: Annotated[s
     return _tap(
         p,
         order_id,
-        jq.job_not_home_flow,
+        flows.job_not_home_flow,
         p.gettext("%(number)s: visit logged, customer not home."),
         text=text,
     )
@@ -139,7 +140,7 @@ def done(
     _technician(p)
     order = _job(p, order_id)
     try:
-        jq.job_done_flow(
+        flows.job_done_flow(
             p.session, order=order, actor_id=p.principal.user_id, resolution_code=resolution_code, notes=notes
         )
     except ManyiError as error:

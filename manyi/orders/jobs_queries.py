@@ -1,5 +1,5 @@
-"""A field technician's day: the on-site orders assigned to them, in route order, and the three
-one-tap actions of the job page (arrived, customer not home, done).
+"""A field technician's day: the on-site orders assigned to them, in route order (the job page's
+one-tap actions are manyi.orders.flows).
 
 Indexes: ix_work_orders_assignee_id narrows to one technician's orders (tens, not millions);
 customers and subscriptions are fetched by primary key.
@@ -14,18 +14,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from manyi.core.clock import now, zone
-from manyi.core.errors import NotFound, ValidationFailed
-from manyi.core.limits import RESOLUTION_MAX
+from manyi.core.errors import NotFound
 from manyi.core.settings import get_settings
 from manyi.customers.models import Customer, Subscription
 from manyi.orders import lifecycle
 from manyi.orders.models import WorkOrder
 from manyi.orders.queries import Viewer, visible, visible_order
-from manyi.orders.resolutions import check_on_site_resolution
-from manyi.orders.service import transition_order
 
 PAGE_SIZE = 50
-NOT_HOME = "customer not home"
 
 
 @dataclass(frozen=True)
@@ -88,34 +84,3 @@ def get_job(session: Session, *, order_id: int, assignee_id: int, viewer: Viewer
     if order is None or order.assignee_id != assignee_id:
         raise NotFound(f"job {order_id} does not exist or is not yours")
     return order
-
-
-def job_arrived_flow(session: Session, *, order: WorkOrder, actor_id: int) -> WorkOrder:
-    """The technician is at the customer's premises."""
-    return transition_order(session, order_id=order.id, action="arrive", actor_id=actor_id)
-
-
-def job_not_home_flow(session: Session, *, order: WorkOrder, actor_id: int, text: str = "") -> WorkOrder:
-    """Log a failed visit: a contact attempt noted "customer not home" (plus what the technician adds)."""
-    extra = text.strip()
-    reason = f"{NOT_HOME}: {extra}" if extra else NOT_HOME
-    return transition_order(
-        session, order_id=order.id, action="contact_failed", actor_id=actor_id, reason=reason
-    )
-
-
-def job_done_flow(
-    session: Session, *, order: WorkOrder, actor_id: int, resolution_code: str, notes: str = ""
-) -> WorkOrder:
-    """Finish the job on site with a resolution code and the technician's notes."""
-    check_on_site_resolution(resolution_code)
-    if len(notes) > RESOLUTION_MAX:
-        raise ValidationFailed(f"notes: expected at most {RESOLUTION_MAX} characters", field="notes")
-    return transition_order(
-        session,
-        order_id=order.id,
-        action="resolve",
-        actor_id=actor_id,
-        resolution_code=resolution_code,
-        resolution=notes.strip() or None,
-    )
