@@ -19,7 +19,7 @@ def create_app() -> FastAPI:
     from manyi.api.body_limit import BodySizeLimit
     from manyi.api.query import clean_url
     from manyi.console import app as console
-    from manyi.console.order_files import UPLOAD_BODY_MAX, UPLOAD_PATH
+    from manyi.console.orders.files import UPLOAD_BODY_MAX, UPLOAD_PATH
     from manyi.core.settings import get_settings
     from manyi.hub.wiring import install_hooks
     from manyi.ops import health, metrics

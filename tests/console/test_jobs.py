@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import inspect, select
 
+from manyi.console.jobs.queries import day_bounds
 from manyi.core.clock import now
 from manyi.orders import service
-from manyi.orders.jobs_queries import day_bounds
 from manyi.orders.models import OrderEvent, WorkOrder
 from manyi.orders.resolutions import ON_SITE_RESOLUTION_CODES
 from tests.console.conftest import Browser, Console, Staff, text_of

@@ -11,9 +11,10 @@ import time_machine
 from sqlalchemy import delete
 
 from manyi.calendars.models import HolidayYear
+from manyi.console.supervisor import queries as stats
 from manyi.core.clock import now
 from manyi.core.settings import get_settings
-from manyi.orders import service, stats
+from manyi.orders import service
 from manyi.orders.models import WorkOrder
 from manyi.orders.queries import EVERYONE, Viewer
 from manyi.org.models import User

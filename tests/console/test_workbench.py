@@ -339,8 +339,8 @@ def test_queues_are_sorted_by_time_left_with_untimed_orders_last(console: Consol
 
 
 def test_queue_pages_continue_from_timed_into_untimed_orders(console: Console) -> None:
+    from manyi.console.workbench.queries import my_orders
     from manyi.orders.queries import Viewer
-    from manyi.orders.queues import my_orders
 
     agent = console.user("agent", REGION)
     orders = [_owned_order(console, "complaint", f"o{i}") for i in range(4)]

@@ -14,13 +14,16 @@ from sqlalchemy.orm import Session
 from manyi.api.query import ListQuery
 from manyi.auth.deps import Ctx
 from manyi.auth.service import Principal
+from manyi.console.board import queries as bq
+from manyi.console.jobs import queries as jobs_queries
+from manyi.console.orders.overview import order_overview
+from manyi.console.orders.search import OrderFilters, search_orders
+from manyi.console.supervisor import queries as stats
+from manyi.console.workbench import queries as queues
 from manyi.core.errors import NotFound
-from manyi.orders import board_queries as bq
-from manyi.orders import jobs_queries, queues, service, stats
+from manyi.orders import service
 from manyi.orders.models import WorkOrder
-from manyi.orders.overview import order_overview
 from manyi.orders.queries import EVERYONE, Viewer, visible_order
-from manyi.orders.search import OrderFilters, search_orders
 from manyi.orders.tmf.filters import scoped
 from manyi.orders.triage import pending_orders
 from manyi.outbox.models import OutboxMessage
