@@ -30,7 +30,7 @@ from manyi.sla.models import SlaClock, SlaPolicy, SlaTarget
 from manyi.sla.policies import TargetData
 from manyi.sla.service import _plan_clock
 from manyi.sla.tasks import sweep_due_clocks
-from tests.operator_fixture import Operator
+from tests.fixtures.operator import Operator
 
 CST = timezone(timedelta(hours=8))
 NOW = datetime(2026, 12, 30, 10, 0, 7, tzinfo=CST)  # deadlines reach into 2027: no holiday data, provisional

@@ -24,10 +24,10 @@ from manyi.hub.wiring import install_hooks
 from manyi.org.service import create_user
 from manyi.outbox.models import OutboxMessage
 from manyi.outbox.service import deliver_due
-from tests.api import conftest as api_conftest
-from tests.api.conftest import Api
-from tests.api.test_tickets import new_ticket
-from tests.operator_fixture import Operator
+from tests.fixtures import api as api_conftest
+from tests.fixtures.api import Api
+from tests.fixtures.operator import Operator
+from tests.orders.tmf.test_tickets import new_ticket
 
 TICKET_HUB = "/tmf-api/troubleTicket/v4/hub"
 CUSTOMER_HUB = "/tmf-api/customerManagement/v4/hub"

@@ -12,9 +12,9 @@ import time_machine
 from manyi.core.clock import now
 from manyi.ops.headers import CONSOLE_CSP
 from manyi.orders import service
-from tests.api.conftest import Api
-from tests.console.conftest import Browser, Console
-from tests.console.test_supervisor import HANGZHOU, MONDAY_10, _order
+from tests.console.supervisor.test_supervisor import HANGZHOU, MONDAY_10, _order
+from tests.fixtures.api import Api
+from tests.fixtures.console import Browser, Console
 
 EXPECTED = {
     "x-content-type-options": "nosniff",

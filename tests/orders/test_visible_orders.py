@@ -28,7 +28,7 @@ from manyi.orders.tmf.filters import scoped
 from manyi.orders.triage import pending_orders
 from manyi.outbox.models import OutboxMessage
 from manyi.sla.models import SlaClock
-from tests.operator_fixture import Operator
+from tests.fixtures.operator import Operator
 
 CST = timezone(timedelta(hours=8))
 AT = datetime(2026, 11, 23, 10, 0, tzinfo=CST)
