@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from manyi.auth.models import LoginFailure
 from manyi.org.models import User
 from tests.api.admin_client import get, patch, post
-from tests.fixtures.api import PASSWORD, Api
+from tests.fixtures.api import Api
+from tests.fixtures.users import PASSWORD
 
 HANGZHOU = ("330100",)
 

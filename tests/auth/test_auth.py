@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.fixtures.api import PASSWORD, Api
+from tests.fixtures.api import Api
+from tests.fixtures.users import PASSWORD
 
 
 def _login(api: Api, username: str, password: str) -> object:

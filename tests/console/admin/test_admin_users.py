@@ -7,7 +7,8 @@ from sqlalchemy import select
 from manyi.auth.models import ApiToken
 from manyi.org.models import User
 from manyi.org.passwords import verify_password
-from tests.fixtures.console import PASSWORD, Console, text_of
+from tests.fixtures.console import Console, text_of
+from tests.fixtures.users import PASSWORD
 
 
 def _user(console: Console, username: str) -> User | None:
