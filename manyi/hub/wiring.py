@@ -33,10 +33,13 @@ def _ticket_events(order: WorkOrder, kind: str, changes: dict[str, tuple[Any, An
 def on_order(session: Session, order: WorkOrder, kind: str, changes: dict[str, tuple[Any, Any]]) -> None:
     if not subscribers(session, "troubleTicket"):
         return  # the common case: nobody listens, so do not even render the ticket
-    from manyi.orders.tmf import documents
+    from manyi.orders.queries import EVERYONE
+    from manyi.orders.tmf.documents import documents
 
     session.flush()
-    document = documents(session, [order], base_url=public_base())[0]
+    # One document for every listener: each listener's owner is checked against the order when it
+    # is delivered (manyi.hub.service._may_receive); a channel partner's listeners receive none.
+    document = documents(session, [order], viewer=EVERYONE, base_url=public_base())[0]
     for event_type in _ticket_events(order, kind, changes):
         emit(
             session,

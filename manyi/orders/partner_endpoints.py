@@ -8,13 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
-from manyi.api.deps import Ctx, ctx
+from manyi.auth.deps import Ctx, ctx
 from manyi.core.errors import NotFound
 from manyi.orders.models import WorkOrder
 from manyi.orders.partner_orders import PERMISSION, give_to_partner, take_back_from_partner
-from manyi.orders.partner_scope import may_see_order, partner_scope
+from manyi.orders.queries import viewer_of, visible_order
 from manyi.org.reference import organisation_index
 
 router = APIRouter(prefix="/api/v1/troubleTickets", tags=["Channel partners 代销点"])
@@ -33,11 +32,8 @@ class GiveIn(BaseModel):
 
 
 def _visible(c: Ctx, number: str) -> WorkOrder:
-    order = c.session.scalars(select(WorkOrder).where(WorkOrder.number == number)).first()
-    if order is None or order.deleted_at is not None:
-        raise NotFound(f"trouble ticket {number} does not exist")
-    c.check_region(order.region_code, f"trouble ticket {number}")
-    if not may_see_order(partner_scope(c.principal), order):
+    order = visible_order(c.session, viewer_of(c.session, c.principal), number=number)
+    if order is None:  # missing, deleted or outside the caller's regions or partner scope look the same
         raise NotFound(f"trouble ticket {number} does not exist")
     return order
 

@@ -6,9 +6,11 @@ operator (`partner_org_id`), on top of their region scope; every other order is 
 (404, as an order outside one's regions), so its existence does not leak. Staff of the operator and
 of contractors (代维 crews) are not limited here: their regions and roles decide, as before.
 
-Every path that lists or loads orders for a caller (TMF621, /api/v1, console lists, board, jobs,
-search, order and customer pages, event subscriptions) applies `visible_clause` to its statement or
-`may_see` to a loaded order, beside the region scope.
+The rule is applied in one place: `manyi.orders.queries` puts the caller's scope in its `Viewer`
+(`viewer_of`), adds `visible_clause` to the one "orders this caller may see" statement (`visible`)
+and `may_see_order` to its check of a loaded order (`may_see`), so every path that lists, counts or
+loads orders (TMF621, /api/v1, console lists, board, jobs, search, order and customer pages, linked
+tickets) holds it without a call of its own. Event subscriptions are refused in manyi.hub.service.
 """
 
 from __future__ import annotations

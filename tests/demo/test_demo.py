@@ -8,14 +8,15 @@ import time_machine
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from manyi.auth.service import issue_token, principal_for_token, scope_regions
+from manyi.auth.service import issue_token, principal_for_token
+from manyi.console.orders.search import OrderFilters, search_orders
 from manyi.core.crypto import decrypt, keyed_hash
 from manyi.customers.models import Customer, CustomerEvent
 from manyi.demo.generator import generate, has_orders
 from manyi.orders.models import OrderCallback, OrderContact, OrderEvent, WorkOrder
-from manyi.orders.partner_scope import PartnerScope, partner_scope
+from manyi.orders.partner_scope import PartnerScope
+from manyi.orders.queries import viewer_of
 from manyi.orders.resolutions import RESOLUTION_CODES
-from manyi.orders.search import OrderFilters, search_orders
 from manyi.org.models import Organisation, Region, User
 from manyi.org.passwords import verify_password
 from manyi.outbox.models import OutboxMessage
@@ -136,9 +137,10 @@ def test_demo_operator(engine: Engine) -> None:
         contractor = s.get(Organisation, crew.organisation_id)
         assert contractor is not None and contractor.kind == "contractor" and crew.regions
         principal = principal_for_token(s, issue_token(s, user_id=shop_users[0].id)[0])
-        scope, partner = scope_regions(s, principal), partner_scope(principal)
-        assert scope is not None and partner == PartnerScope(shop.id)
-        seen = search_orders(s, filters=OrderFilters(), scope=scope, partner=partner, limit=500).orders
+        viewer = viewer_of(s, principal)
+        scope = viewer.regions
+        assert scope is not None and viewer.partner == PartnerScope(shop.id)
+        seen = search_orders(s, filters=OrderFilters(), viewer=viewer, limit=500).orders
         assert seen and all(o.region_code in scope for o in seen)
         assert all(shop.id in (o.created_by_org_id, o.partner_org_id) for o in seen)
         theirs = s.scalar(

@@ -12,7 +12,7 @@ from manyi.orders.models import WorkOrder
 from manyi.orders.partner_scope import PartnerScope, may_see, partner_scope, visible_clause
 from manyi.orders.service import create_order
 from manyi.org.organisations import create_organisation
-from tests.operator_fixture import Operator
+from tests.fixtures.operator import Operator
 
 
 @dataclass(frozen=True)

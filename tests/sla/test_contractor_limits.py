@@ -15,10 +15,10 @@ from manyi.orders import service
 from manyi.orders.models import OrderEvent, RoutingRule
 from manyi.org.models import Department, Team
 from manyi.org.organisations import create_organisation
-from manyi.sla import admin
+from manyi.sla import policy_service
 from manyi.sla.models import SlaPolicy, SlaTarget
 from manyi.sla.policies import TargetData
-from tests.operator_fixture import Operator
+from tests.fixtures.operator import Operator
 from tests.sla.test_seed_rules import CST, MONDAY_10, act, clocks, limits, order
 
 CREW_TASK = (5, "working_days")  # the contractor crew's internal limit in this test's policy
@@ -102,14 +102,14 @@ def test_a_changed_contractor_limit_recomputes_only_its_crews_orders(
         act(session, o, "extract", MONDAY_10 + timedelta(hours=1))
     service.transfer_order(session, order_id=theirs.id, team_id=crew.id)
     policy = session.scalars(select(SlaPolicy).where(SlaPolicy.name == "装机 install")).one()
-    targets = admin.policy_targets(session, policy_id=policy.id)
+    targets = policy_service.policy_targets(session, policy_id=policy.id)
     changed = [
         TargetData(t.kind, 4, t.unit, t.organisation_id)
         if (t.kind, t.organisation_id) == ("installation", org)
         else t
         for t in targets
     ]
-    admin.update_policy(session, policy_id=policy.id, changes={"targets": changed})
+    policy_service.update_policy(session, policy_id=policy.id, changes={"targets": changed})
     assert limits(session, theirs)["installation"] == (4, "working_days")
     assert limits(session, ours)["installation"] == (3, "working_days")
 
@@ -118,8 +118,8 @@ def test_a_contractor_limit_names_a_contractor_organisation(session: Session, op
     shop = create_organisation(session, name="西湖代销点", kind="channel_partner")
     policy = session.scalars(select(SlaPolicy).where(SlaPolicy.name == "装机 install")).one()
     targets = [
-        *admin.policy_targets(session, policy_id=policy.id),
+        *policy_service.policy_targets(session, policy_id=policy.id),
         TargetData("installation", 5, "working_days", shop.id),
     ]
     with pytest.raises(ValidationFailed, match="not a contractor organisation"):
-        admin.update_policy(session, policy_id=policy.id, changes={"targets": targets})
+        policy_service.update_policy(session, policy_id=policy.id, changes={"targets": targets})
