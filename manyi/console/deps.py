@@ -98,6 +98,7 @@ class Page:
             "flash": self.flash,
             "menu": menu(self.principal),
             "path": self.request.url.path,
+            "here": here(self.request),
             "errors": {},
             "server_now": now().isoformat(),
         }
@@ -160,6 +161,12 @@ def page(request: Request, _csrf: None = Depends(csrf_checked)) -> Iterator[Page
             console_session.csrf_for(secret),
             console_session.take_flash(request),
         )
+
+
+def here(request: Request) -> str:
+    """This page's address with its query string: switching language must keep the filters and the
+    customer a half-filled form was opened for."""
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
 def _next(request: Request) -> str:
