@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from manyi.console.board_view import BoardQuery, clock_view, parse_board_query
 from manyi.console.deps import Page, page, query_int
+from manyi.console.error_text import user_message
 from manyi.core.clock import now
 from manyi.core.errors import Conflict, ManyiError, PermissionDenied
 from manyi.orders import board_queries as bq
@@ -139,7 +140,7 @@ def _refusal(p: Page, error: ManyiError) -> str:
         "assignee: choose an active member of the team": p.gettext("Choose an active member of the team."),
         "team: choose a team first": p.gettext("Choose a team in the filters first."),
     }
-    return known.get(error.message, error.message)
+    return known.get(error.message) or user_message(error, p.gettext)
 
 
 @router.post("/board/assign")
