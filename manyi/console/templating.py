@@ -3,6 +3,7 @@ filters every page uses (local time, countdowns, masked phones, labels)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,21 @@ def duration(seconds: float | None) -> str:
     if hours:
         return f"{sign}{hours}{h} {minutes:02d}{m}"
     return f"{sign}{minutes}{m}"
+
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def in_language(name: str | None) -> str:
+    """A bilingual name as seeded ("故障 fault", "变更与咨询 change/inquiry"): the Chinese half on a
+    Chinese page, the English half on an English one. Names an operator typed otherwise are shown as
+    they are."""
+    if not name:
+        return ""
+    chinese, _, english = name.partition(" ")
+    if not english or not _CJK.search(chinese) or not english.isascii():
+        return name
+    return chinese if i18n.current_locale() == "zh_CN" else english
 
 
 class Typed(str):
@@ -85,6 +101,7 @@ def _environment() -> Environment:
     env.filters["local"] = local
     env.filters["duration"] = duration
     env.filters["phone"] = mask_phone
+    env.filters["in_language"] = in_language
     env.filters["as_typed"] = as_typed
     env.globals["label"] = label
     env.globals["limits"] = limits  # text maxima for maxlength attributes, the services' own
