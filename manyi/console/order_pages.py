@@ -14,6 +14,7 @@ from manyi.console.order_actions import router as actions_router
 from manyi.console.order_files import router as files_router
 from manyi.console.order_loop import router as loop_router
 from manyi.console.order_view import load_order, render_order
+from manyi.console.saved_searches import saved_context
 from manyi.console.workbench_common import pii_search_refused
 from manyi.core.masking import PiiSearchRefused, mask_phone
 from manyi.orders import lifecycle
@@ -27,7 +28,7 @@ router.include_router(files_router)
 router.include_router(loop_router)
 
 
-def _filters(request: Request) -> OrderFilters:
+def _filters(request: Request, user_id: int | None = None) -> OrderFilters:
     """The list's filters from the query string; unknown values are ignored, not errors."""
     args = request.query_params
     status = args.get("status") or None
@@ -41,6 +42,7 @@ def _filters(request: Request) -> OrderFilters:
         team_id=query_int(team),
         region_code=args.get("region") or None,
         breached=breached,
+        assignee_id=user_id if args.get("mine") == "1" else None,
     )
 
 
@@ -57,6 +59,7 @@ def _query(filters: OrderFilters, offset: int) -> str:
         "team": str(filters.team_id or ""),
         "region": filters.region_code or "",
         "breached": "" if filters.breached is None else "1" if filters.breached else "0",
+        "mine": "1" if filters.assignee_id else "",
         "offset": str(offset) if offset else "",
     }
     return "/orders?" + urlencode({k: v for k, v in params.items() if v})
@@ -65,7 +68,7 @@ def _query(filters: OrderFilters, offset: int) -> str:
 @router.get("/orders")
 def order_list(request: Request, p: Annotated[Page, Depends(page)]) -> Response:
     p.require("ticket:read")
-    filters = _filters(request)
+    filters = _filters(request, p.principal.user_id)
     offset = _offset(request)
     scope = p.scope()
     pii = p.can("pii:read")
@@ -106,6 +109,7 @@ def order_list(request: Request, p: Annotated[Page, Depends(page)]) -> Response:
             key=lambda info: info.code,
         ),
         can_create=p.can("ticket:create"),
+        saved=saved_context(p, _query(filters, 0).partition("?")[2]),
     )
 
 

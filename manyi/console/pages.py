@@ -9,6 +9,7 @@ from manyi.console.board import router as board_router
 from manyi.console.jobs import router as jobs_router
 from manyi.console.order_pages import router as order_router
 from manyi.console.regions import router as regions_router
+from manyi.console.saved_searches import router as saved_searches_router
 from manyi.console.supervisor import router as supervisor_router
 from manyi.console.workbench import router as workbench_router
 
@@ -20,4 +21,5 @@ PAGES: list[APIRouter] = [
     supervisor_router,
     admin_router,
     regions_router,
+    saved_searches_router,
 ]

@@ -12,11 +12,13 @@ MODEL_MODULES = (
     "manyi.customers.models",
     "manyi.calendars.models",
     "manyi.orders.models",
+    "manyi.orders.fulltext",  # the full-text index created with work_orders (an after_create hook)
     "manyi.sla.models",
     "manyi.outbox.models",
     "manyi.auth.models",
     "manyi.hub.models",
     "manyi.ops.models",
+    "manyi.search.models",
 )
 
 

@@ -1,0 +1,61 @@
+"""Issue 12, bug 6: /orders finds an order by a phone in any spacing, a name prefix, a customer
+number, a word of the title or description (Chinese too, one or more characters) and part of its
+number; region scope and the PII rule hold."""
+
+from __future__ import annotations
+
+from manyi.customers.models import Customer
+from tests.console.conftest import WEST_LAKE, Console, new_order
+from tests.console.test_order_search import numbers_in
+
+
+def _zhuo(console: Console) -> Customer:
+    zhuo = Customer(
+        customer_no="C000000029", name="卓越", phone="13293076786", brand="mzone", region_code="330106"
+    )
+    console.session.add(zhuo)
+    console.session.commit()
+    return zhuo
+
+
+def test_order_search_finds_by_every_key_a_caller_gives(console: Console) -> None:
+    zhuo = _zhuo(console)
+    theirs = new_order(console, customer_id=zhuo.id, subscription_id=None, title="光猫红灯闪烁").number
+    other_order = new_order(console, subscription_id=None)
+    other_order.description = "机顶盒黑屏，重启无效"
+    console.session.commit()
+    other = other_order.number
+    agent = console.user("agent", WEST_LAKE)
+    for query in ("132 9307 6786", "132-9307-6786", "+86 13293076786", "卓", "C000000029", "c000000029"):
+        assert numbers_in(agent.get("/orders", params={"q": query}).text) == [theirs], query
+    for query in ("红灯", "光猫红灯", "光猫 闪烁", "猫"):  # words of the title, 1 to 4 characters
+        assert numbers_in(agent.get("/orders", params={"q": query}).text) == [theirs], query
+    assert numbers_in(agent.get("/orders", params={"q": "机顶盒黑屏"}).text) == [other]  # the description
+    assert numbers_in(agent.get("/orders", params={"q": "黑屏"}).text) == [other]
+    assert numbers_in(agent.get("/orders", params={"q": theirs[-6:]}).text) == [theirs]  # part of the number
+    assert numbers_in(agent.get("/orders", params={"q": "红灯 黑屏"}).text) == []  # every word must occur
+
+
+def test_text_search_keeps_region_scope_and_percent_is_no_wildcard(console: Console) -> None:
+    ningbo = new_order(console, region="330200", subscription_id=None, title="光猫掉线").number
+    new_order(console, subscription_id=None, title="100% 丢包")
+    assert numbers_in(console.user("agent", WEST_LAKE).get("/orders", params={"q": "光猫掉线"}).text) == []
+    assert numbers_in(console.user("agent", ("330200",)).get("/orders", params={"q": "掉线"}).text) == [
+        ningbo
+    ]
+    assert len(numbers_in(console.user("supervisor").get("/orders", params={"q": "0%"}).text)) == 1
+
+
+def test_full_phone_in_any_spacing_still_needs_pii_permission(console: Console) -> None:
+    _zhuo(console)
+    refused = console.user("auditor", WEST_LAKE).get("/orders", params={"q": "132 9307 6786"})
+    assert refused.status_code == 403
+
+
+def test_text_index_follows_edits(console: Console) -> None:
+    order = new_order(console, subscription_id=None, title="旧标题")
+    order.title = "新标题光纤中断"
+    console.session.commit()
+    agent = console.user("agent", WEST_LAKE)
+    assert numbers_in(agent.get("/orders", params={"q": "光纤中断"}).text) == [order.number]
+    assert numbers_in(agent.get("/orders", params={"q": "旧标题"}).text) == []
