@@ -12,6 +12,7 @@ from manyi.calendars.service import check_year
 from manyi.console import supervisor_cache
 from manyi.console.deps import Page
 from manyi.console.labels import label
+from manyi.console.supervisor_breached import most_overdue_first, with_people
 from manyi.core.clock import zone
 from manyi.core.settings import get_settings
 from manyi.orders import stats
@@ -73,7 +74,9 @@ def live_context(p: Page, at: datetime) -> dict[str, Any]:
         "counts_as_of": counts_figures.as_of,
         "team_names": {t: _team(p, t) for t in counts.teams},
         "breached_total": breached_total,
-        "breached": watched_rows(p, breached, at),
+        "breached": with_people(
+            p, watched_rows(p, most_overdue_first(breached), at), most_overdue_first(breached)
+        ),
         "soon_total": soon_total,
         "soon": watched_rows(p, soon, at),
     }

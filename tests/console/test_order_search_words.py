@@ -5,7 +5,7 @@ number; region scope and the PII rule hold."""
 from __future__ import annotations
 
 from manyi.customers.models import Customer
-from tests.console.conftest import WEST_LAKE, Console, new_order
+from tests.console.conftest import WEST_LAKE, Browser, Console, new_order
 from tests.console.test_order_search import numbers_in
 
 
@@ -59,3 +59,24 @@ def test_text_index_follows_edits(console: Console) -> None:
     agent = console.user("agent", WEST_LAKE)
     assert numbers_in(agent.get("/orders", params={"q": "光纤中断"}).text) == [order.number]
     assert numbers_in(agent.get("/orders", params={"q": "旧标题"}).text) == []
+
+
+def test_browser_finds_an_order_by_a_chinese_word_and_saves_the_search(
+    console: Console, browser: Browser
+) -> None:
+    order = new_order(console, subscription_id=None, title="光猫红灯闪烁")
+    new_order(console, subscription_id=None, title="账单疑问")
+    agent = console.user("agent", WEST_LAKE)
+    tab = browser.page_for(agent)
+    tab.goto("/orders")
+    tab.locator("#f-q").fill("红灯")
+    tab.locator("form.filters button[type=submit]").click()
+    tab.get_by_role("link", name=order.number).wait_for()
+    assert tab.locator("table.orders tbody tr").count() == 1
+    tab.get_by_label("将此查询保存为").fill("光猫故障")
+    tab.locator("section.saved-searches button", has_text="保存").click()
+    tab.get_by_text("已保存查询“光猫故障”。").wait_for()
+    browser.screenshot(tab, "orders-search-words")
+    tab.goto("/orders")
+    tab.get_by_role("link", name="光猫故障").click()
+    tab.get_by_role("link", name=order.number).wait_for()
