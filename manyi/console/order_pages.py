@@ -46,6 +46,9 @@ def _filters(request: Request, user_id: int | None = None) -> OrderFilters:
     )
 
 
+filters_of = _filters  # the Excel export reads the same query string (order_export)
+
+
 def _offset(request: Request) -> int:
     return min(query_int(request.query_params.get("offset"), low=0) or 0, 100_000)
 
@@ -110,6 +113,7 @@ def order_list(request: Request, p: Annotated[Page, Depends(page)]) -> Response:
         ),
         can_create=p.can("ticket:create"),
         saved=saved_context(p, _query(filters, 0).partition("?")[2]),
+        export_url="/orders/export.xlsx?" + _query(filters, 0).partition("?")[2],
     )
 
 

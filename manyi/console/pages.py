@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from manyi.console.admin_pages import router as admin_router
 from manyi.console.board import router as board_router
 from manyi.console.jobs import router as jobs_router
+from manyi.console.order_export import router as export_router
 from manyi.console.order_pages import router as order_router
 from manyi.console.regions import router as regions_router
 from manyi.console.saved_searches import router as saved_searches_router
@@ -15,6 +16,7 @@ from manyi.console.workbench import router as workbench_router
 
 PAGES: list[APIRouter] = [
     workbench_router,
+    export_router,  # before order_router: /orders/{number} would take "export.xlsx"
     order_router,
     board_router,
     jobs_router,

@@ -4,6 +4,8 @@ number; region scope and the PII rule hold."""
 
 from __future__ import annotations
 
+from openpyxl import load_workbook
+
 from manyi.customers.models import Customer
 from tests.console.conftest import WEST_LAKE, Browser, Console, new_order
 from tests.console.test_order_search import numbers_in
@@ -73,6 +75,12 @@ def test_browser_finds_an_order_by_a_chinese_word_and_saves_the_search(
     tab.locator("form.filters button[type=submit]").click()
     tab.get_by_role("link", name=order.number).wait_for()
     assert tab.locator("table.orders tbody tr").count() == 1
+    with tab.expect_download() as download:
+        tab.get_by_role("link", name="导出 Excel").click()
+    rows = list(
+        load_workbook(download.value.path(), read_only=True).worksheets[0].iter_rows(values_only=True)
+    )
+    assert rows[0][0] == "工单号" and [r[0] for r in rows[1:]] == [order.number]
     tab.get_by_label("将此查询保存为").fill("光猫故障")
     tab.locator("section.saved-searches button", has_text="保存").click()
     tab.get_by_text("已保存查询“光猫故障”。").wait_for()
