@@ -4,6 +4,8 @@ number; region scope and the PII rule hold."""
 
 from __future__ import annotations
 
+from io import BytesIO
+
 from openpyxl import load_workbook
 
 from manyi.customers.models import Customer
@@ -77,9 +79,9 @@ def test_browser_finds_an_order_by_a_chinese_word_and_saves_the_search(
     assert tab.locator("table.orders tbody tr").count() == 1
     with tab.expect_download() as download:
         tab.get_by_role("link", name="导出 Excel").click()
-    rows = list(
-        load_workbook(download.value.path(), read_only=True).worksheets[0].iter_rows(values_only=True)
-    )
+    assert download.value.suggested_filename.endswith(".xlsx")
+    saved = BytesIO(download.value.path().read_bytes())  # Playwright's temp file has no extension
+    rows = list(load_workbook(saved, read_only=True).worksheets[0].iter_rows(values_only=True))
     assert rows[0][0] == "工单号" and [r[0] for r in rows[1:]] == [order.number]
     tab.get_by_label("将此查询保存为").fill("光猫故障")
     tab.locator("section.saved-searches button", has_text="保存").click()
