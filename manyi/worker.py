@@ -75,8 +75,8 @@ class Worker:
             heartbeat.beat(force=once)
             if result.fired or result.delivered:
                 log.info("worker_pass", fired=result.fired, delivered=result.delivered)
-            if once:
-                break
             if not (result.fired or result.delivered):
+                if once:  # drained: a pass stops delivering after its time budget, so one is not enough
+                    break
                 self._idle()
         log.info("worker_stopped")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.api.live import free_port
+from tests.fixtures.live import free_port
 
 
 def _alive(pid: int) -> bool:

@@ -11,6 +11,7 @@ MODEL_MODULES = (
     "manyi.org.models",
     "manyi.customers.models",
     "manyi.calendars.models",
+    "manyi.categories.models",
     "manyi.orders.models",
     "manyi.orders.fulltext",  # the full-text index created with work_orders (an after_create hook)
     "manyi.sla.models",

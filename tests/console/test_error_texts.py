@@ -12,7 +12,7 @@ from manyi.core.clock import now
 from manyi.core.error_texts import TEXTS
 from manyi.core.errors import ValidationFailed
 from manyi.orders import service
-from tests.console.conftest import WEST_LAKE, Console, new_order, text_of
+from tests.fixtures.console import WEST_LAKE, Console, new_order, text_of
 
 
 def test_every_catalogue_entry_has_a_chinese_text() -> None:

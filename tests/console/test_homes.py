@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.console.conftest import Console
+from tests.fixtures.console import Console
 
 
 def test_admin_and_supervisor_land_on_their_own_home(console: Console) -> None:

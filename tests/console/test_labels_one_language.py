@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from manyi.console.i18n import translations
-from tests.console.conftest import WEST_LAKE, Console, new_order, text_of
+from tests.fixtures.console import WEST_LAKE, Console, new_order, text_of
 
 
 def test_calendar_holidays_are_named_in_the_page_language(console: Console) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from tests.console.conftest import WEST_LAKE, Console
+from tests.fixtures.console import WEST_LAKE, Console
 
 
 def test_language_link_carries_the_query_string(console: Console) -> None:

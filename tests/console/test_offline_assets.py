@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.console.conftest import Browser, Console
+from tests.fixtures.console import Browser, Console
 
 
 def test_docs_and_redoc_load_their_scripts_from_this_server(console: Console) -> None:

@@ -12,7 +12,7 @@ from manyi.core.errors import ValidationFailed
 from manyi.orders import service
 from manyi.orders.appointments import check_arrival, check_booking
 from manyi.orders.history import order_history
-from tests.operator_fixture import Operator
+from tests.fixtures.operator import Operator
 from tests.orders.test_service import MONDAY_10, fault
 
 
