@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+from types import FrameType
 
 import typer
 
@@ -24,6 +28,40 @@ def port_taken(host: str, port: int) -> bool:
         except OSError:
             return True
     return False
+
+
+WORKER_STOP_SECONDS = 60  # a batch in flight is finished; one stuck longer is killed
+
+
+def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _die_with_parent() -> None:
+    """In the worker child (Linux): get SIGTERM if `manyi serve` itself is killed outright."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the SIGTERM path above still stops it
+        pass
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def start_worker() -> subprocess.Popen[bytes]:
+    preexec = _die_with_parent if sys.platform.startswith("linux") else None
+    return subprocess.Popen([sys.executable, "-m", "manyi.cli", "worker"], preexec_fn=preexec)
+
+
+def stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    """SIGTERM: the worker finishes the batch it is in and exits; kill it if it does not."""
+    worker.terminate()
+    try:
+        worker.wait(timeout=WORKER_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
 
 
 def register(app: typer.Typer) -> None:
@@ -57,7 +95,7 @@ def register(app: typer.Typer) -> None:
         metrics_dir = None
         if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="manyi-metrics-")
-        worker = subprocess.Popen([sys.executable, "-m", "manyi.cli", "worker"]) if with_worker else None
+        worker = start_worker() if with_worker else None
         console.print(
             f"Manyi is running. Console 控制台: http://{host}:{port}/login  ·  "
             f"API docs: http://{host}:{port}/docs  ·  health: /healthz",
@@ -65,11 +103,14 @@ def register(app: typer.Typer) -> None:
         )
         if worker:
             console.print(f"worker running (pid {worker.pid})", highlight=False)
+        # uvicorn re-raises the SIGTERM it caught once it has shut down; with the default handler
+        # that ends this process on the spot and the worker was left running as an orphan. Ours
+        # turns it into an exit that runs the `finally` below.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
         try:
             run_server("manyi.app:create_app", host=host, port=port, workers=workers)
         finally:
             if worker:
-                worker.terminate()
-                worker.wait(timeout=30)
+                stop_worker(worker)
             if metrics_dir:
                 shutil.rmtree(metrics_dir, ignore_errors=True)

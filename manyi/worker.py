@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 
@@ -28,16 +29,17 @@ class PassResult:
     delivered: int
 
 
-def run_pass(*, batch: int) -> PassResult:
-    """One pass: fire due SLA steps, then deliver due messages, each batch its own transaction."""
+def run_pass(*, batch: int, stopping: Callable[[], bool] = lambda: False) -> PassResult:
+    """One pass: fire due SLA steps, then deliver due messages, each batch its own transaction.
+    When `stopping()` turns true the batch in hand is finished and committed, and the pass ends."""
     fired = delivered = 0
     while True:
         with unit_of_work() as session:
             n = sweep_due_clocks(session, at=now(), limit=batch)
         fired += n
-        if n < batch:
+        if n < batch or stopping():
             break
-    while True:
+    while not stopping():
         with unit_of_work() as session:
             n = deliver_due(session, at=now(), limit=batch)
         delivered += n
@@ -57,18 +59,24 @@ class Worker:
         log.info("worker_stopping", signal=signum)
         self.stopping = True
 
+    def _idle(self) -> None:
+        """Wait for the next pass, waking at once for a stop request."""
+        deadline = time.monotonic() + self.idle_seconds
+        while not self.stopping and time.monotonic() < deadline:
+            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+
     def run(self, *, once: bool = False) -> None:
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         log.info("worker_started", batch=self.batch)
         heartbeat = Heartbeat()
         while not self.stopping:
-            result = run_pass(batch=self.batch)
+            result = run_pass(batch=self.batch, stopping=lambda: self.stopping)
             heartbeat.beat(force=once)
             if result.fired or result.delivered:
                 log.info("worker_pass", fired=result.fired, delivered=result.delivered)
             if not (result.fired or result.delivered):
                 if once:  # drained: a pass stops delivering after its time budget, so one is not enough
                     break
-                time.sleep(self.idle_seconds)
+                self._idle()
         log.info("worker_stopped")

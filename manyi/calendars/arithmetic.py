@@ -71,16 +71,31 @@ class CalendarSpec:
     overrides: Mapping[date, tuple[Interval, ...]] = field(default_factory=dict)  # () = closed
 
 
-def _validate_intervals(intervals: Iterable[Interval], where: str) -> tuple[Interval, ...]:
+def validate_intervals(
+    intervals: Iterable[Interval], where: str, *, weekday: int | None = None, field: str | None = None
+) -> tuple[Interval, ...]:
+    """Working intervals of one day, in order; refused when outside the day or overlapping. The
+    error names the weekday only for a weekly pattern (a dated override is not "weekday 0")."""
     ordered = tuple(sorted(intervals))
     previous_end = 0
     for start, end in ordered:
         if not (0 <= start < end <= 1440):
+            params: dict[str, object] = {"start_minutes": start, "end_minutes": end}
+            if weekday is not None:
+                params["day_weekday"] = weekday
             raise ValidationFailed(
-                f"{where}: interval {start}-{end} must satisfy 0 <= start < end <= 1440 minutes"
+                f"{where}: interval {start}-{end} must satisfy 0 <= start < end <= 1440 minutes",
+                field=field,
+                key="hours.range" if weekday is None else "hours.weekday_range",
+                params=params,
             )
         if start < previous_end:
-            raise ValidationFailed(f"{where}: intervals overlap at minute {start}")
+            raise ValidationFailed(
+                f"{where}: intervals overlap at minute {start}",
+                field=field,
+                key="hours.overlap",
+                params={"at_minutes": start},
+            )
         previous_end = end
     return ordered
 
@@ -117,7 +132,8 @@ class WorkingCalendar:
         self.name = spec.name
         self.zone = ZoneInfo(spec.timezone)
         self._weekly = {
-            wd: _validate_intervals(spec.weekly.get(wd, ()), f"{spec.name} weekday {wd}") for wd in range(7)
+            wd: validate_intervals(spec.weekly.get(wd, ()), f"{spec.name} weekday {wd}", weekday=wd)
+            for wd in range(7)
         }
         if not spec.always and not any(self._weekly.values()):
             raise ValidationFailed(f"calendar {spec.name!r}: no working hours on any weekday")

@@ -18,6 +18,7 @@ from manyi.calendars.arithmetic import (
     CalendarSpec,
     Interval,
     WorkingCalendar,
+    validate_intervals,
 )
 from manyi.calendars.models import Calendar, CalendarHours, CalendarOverride, HolidayDay, HolidayYear
 from manyi.calendars.yearfile import parse_schedule
@@ -237,7 +238,7 @@ def set_override(
     if intervals and not working:
         raise ValidationFailed("hours: a closed day has no working hours; leave hours out", field="hours")
     if intervals:
-        WorkingCalendar(CalendarSpec(name=calendar_name, weekly={0: tuple(intervals)}))  # validates
+        validate_intervals(intervals, f"{calendar_name} {day.isoformat()}", field="hours")
     stored = [list(i) for i in intervals] if intervals else None
     row = override_on(session, calendar_name=calendar_name, day=day)
     if row is not None:
@@ -270,6 +271,7 @@ def parse_hours(text: str) -> list[Interval] | None:
                 f"hours: expected HH:MM-HH:MM intervals separated by commas, e.g. 09:00-12:00, 13:30-18:00; "
                 f"got {part!r}",
                 field="hours",
+                key="hours.format",
             )
         h1, m1, h2, m2 = (int(g) for g in match.groups())
         out.append((h1 * 60 + m1, h2 * 60 + m2))

@@ -19,6 +19,7 @@ from manyi.console import i18n
 from manyi.console import session as console_session
 from manyi.console.auth_pages import router as auth_router
 from manyi.console.deps import LoginRequired
+from manyi.console.error_text import user_message
 from manyi.console.i18n import CONSOLE_DIR, SCREENS
 from manyi.console.templating import render_template
 from manyi.core.errors import ManyiError
@@ -72,6 +73,12 @@ def _wrap(app: FastAPI, exc_class: Any, message_of: Any, status_of: Any) -> None
 
     async def handler(request: Request, exc: Any) -> Response:
         if is_console(request) or original is None:
+            # The request's language first: a domain error's sentence is translated from it.
+            i18n.set_locale(
+                i18n.choose_locale(
+                    request.cookies.get(i18n.LOCALE_COOKIE), request.headers.get("accept-language")
+                )
+            )
             status = status_of(exc)
             response = error_page(request, status, message_of(exc))
             if status == 503:
@@ -107,11 +114,19 @@ def install(app: FastAPI) -> None:
             PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"}
         )
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        # Browsers ask for /favicon.ico on every page; an SVG answers it (all current browsers
+        # accept one) without a binary icon file in the repository.
+        return FileResponse(
+            STATIC_DIR / "favicon.svg", media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"}
+        )
+
     @app.exception_handler(LoginRequired)
     async def to_login(_request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(exc.next_url, status_code=303)
 
-    _wrap(app, ManyiError, lambda e: e.message, lambda e: e.status)
+    _wrap(app, ManyiError, lambda e: user_message(e, i18n.gettext), lambda e: e.status)
     _wrap(app, BadUrl, lambda e: BAD_URL_TEXT, lambda e: 400)
     _wrap(app, StarletteHTTPException, lambda e: str(e.detail), lambda e: e.status_code)
     _wrap(

@@ -21,6 +21,7 @@ from manyi.core.clock import now
 from manyi.core.db import unit_of_work
 from manyi.core.errors import ManyiError, NotFound, PermissionDenied
 from manyi.core.limits import INT64_MAX, TextTooLong, is_whole_number
+from manyi.core.masking import mask_text
 from manyi.orders.queries import Viewer, viewer_of
 
 # The furthest page a console list goes to: far beyond any real list, and page x size stays a
@@ -103,6 +104,8 @@ class Page:
             "flash": self.flash,
             "menu": menu(self.principal),
             "path": self.request.url.path,
+            # A phone typed into a search stays in the link only for those who may read it.
+            "here": here(self.request) if self.can("pii:read") else mask_text(here(self.request)),
             "errors": {},
             "server_now": now().isoformat(),
         }
@@ -130,6 +133,10 @@ def _locale(request: Request) -> str:
 
 async def csrf_checked(request: Request) -> None:
     """Refuse a state-changing request whose form (or X-CSRF-Token header) lacks the session's token."""
+    # The language, set here in the request's own context: an async dependency runs there, and the
+    # endpoint's thread starts from a copy of it, so label() in page code speaks the page's language
+    # (set only in `page`, a sync dependency with a thread of its own, it stayed Chinese).
+    _locale(request)
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     secret = request.cookies.get(console_session.SESSION_COOKIE)
@@ -165,6 +172,12 @@ def page(request: Request, _csrf: None = Depends(csrf_checked)) -> Iterator[Page
             console_session.csrf_for(secret),
             console_session.take_flash(request),
         )
+
+
+def here(request: Request) -> str:
+    """This page's address with its query string: switching language must keep the filters and the
+    customer a half-filled form was opened for."""
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
 def _next(request: Request) -> str:

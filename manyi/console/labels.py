@@ -122,6 +122,20 @@ LABELS: dict[str, dict[str, str]] = {
         "no_fault_found": "No fault found",
         "customer_side_issue": "Customer-side issue",
     },
+    # Holiday names as the official schedule files (chinesecalendar) store them.
+    "holiday": {
+        name: name
+        for name in (
+            "New Year's Day",
+            "Spring Festival",
+            "Tomb-sweeping Day",
+            "Labour Day",
+            "Dragon Boat Festival",
+            "National Day",
+            "Mid-autumn Festival",
+            "Anti-Fascist 70th Day",
+        )
+    },
     "unit": {
         "working_hours": "working hours",
         "working_days": "working days",

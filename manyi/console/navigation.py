@@ -42,7 +42,16 @@ def menu(principal: Principal) -> list[Entry]:
     ]
 
 
+# Roles whose daily work is not the agent workbench land on their own page (issue 12); the first
+# role of this list a staff member holds wins, anyone else lands on the first page of their menu.
+HOMES = (("admin", "/admin"), ("supervisor", "/supervisor"))
+
+
 def home_for(principal: Principal) -> str:
-    """Where a staff member lands after login: the first page of their menu."""
+    """Where a staff member lands after login."""
     entries = menu(principal)
+    urls = {e.url for e in entries}
+    for role, url in HOMES:
+        if role in principal.roles and url in urls:
+            return url
     return entries[0].url if entries else "/account"

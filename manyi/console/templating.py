@@ -3,7 +3,8 @@ filters every page uses (local time, countdowns, masked phones, labels)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,20 +45,49 @@ def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(zone(get_settings().default_timezone)).strftime(fmt)
 
 
+def deadline(value: datetime | None) -> str:
+    """A deadline as operators count it: one falling at local midnight is the end of the day before,
+    "2026-12-18 24:00" (a natural-day limit), not "2026-12-19 00:00", which reads as a day later."""
+    if value is None:
+        return ""
+    at = value.astimezone(zone(get_settings().default_timezone))
+    if (at.hour, at.minute, at.second, at.microsecond) == (0, 0, 0, 0):
+        return f"{(at - timedelta(days=1)).strftime('%Y-%m-%d')} 24:00"
+    return at.strftime("%Y-%m-%d %H:%M")
+
+
 def duration(seconds: float | None) -> str:
-    """A compact signed duration for countdowns: 2d 3h, 3h 05m, 12m (negative: overdue)."""
+    """A compact duration for countdowns: 2d 3h, 3h 05m, 12m; past the deadline it reads as the
+    operator says it, "超时 10天9小时" / "overdue 10d 9h" (never "-10天 9小时")."""
     if seconds is None:
         return ""
-    sign = "-" if seconds < 0 else ""
     total = int(abs(seconds)) // 60
     days, rest = divmod(total, 1440)
     hours, minutes = divmod(rest, 60)
     d, h, m = i18n.gettext("d"), i18n.gettext("h"), i18n.gettext("m")
+    gap = "" if seconds < 0 and i18n.current_locale() == "zh_CN" else " "
     if days:
-        return f"{sign}{days}{d} {hours}{h}"
-    if hours:
-        return f"{sign}{hours}{h} {minutes:02d}{m}"
-    return f"{sign}{minutes}{m}"
+        text = f"{days}{d}{gap}{hours}{h}"
+    elif hours:
+        text = f"{hours}{h}{gap}{minutes:02d}{m}"
+    else:
+        text = f"{minutes}{m}"
+    return i18n.gettext("overdue %(time)s") % {"time": text} if seconds < 0 else text
+
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def in_language(name: str | None) -> str:
+    """A bilingual name as seeded ("故障 fault", "变更与咨询 change/inquiry"): the Chinese half on a
+    Chinese page, the English half on an English one. Names an operator typed otherwise are shown as
+    they are."""
+    if not name:
+        return ""
+    chinese, _, english = name.partition(" ")
+    if not english or not _CJK.search(chinese) or not english.isascii():
+        return name
+    return chinese if i18n.current_locale() == "zh_CN" else english
 
 
 class Typed(str):
@@ -100,7 +130,9 @@ def _environment() -> Environment:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["local"] = local
     env.filters["duration"] = duration
+    env.filters["deadline"] = deadline
     env.filters["phone"] = mask_phone
+    env.filters["in_language"] = in_language
     env.filters["as_typed"] = as_typed
     env.globals["label"] = label
     env.globals["limits"] = limits  # text maxima for maxlength attributes, the services' own

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class ManyiError(Exception):
     """Base of every error a user may see: one clear sentence, no traceback."""
@@ -9,10 +11,21 @@ class ManyiError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        key: str | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
         super().__init__(message)
-        self.message = message
+        self.message = message  # the API's sentence (English, for developers and logs)
         self.field = field
+        # What a person reads: an entry of manyi.core.error_texts.TEXTS and its values; pages
+        # translate the entry, so a Chinese page never shows the developer sentence.
+        self.key = key
+        self.params: dict[str, object] = dict(params or {})
 
 
 class BadValue(ManyiError):

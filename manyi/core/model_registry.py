@@ -13,11 +13,13 @@ MODEL_MODULES = (
     "manyi.calendars.models",
     "manyi.categories.models",
     "manyi.orders.models",
+    "manyi.orders.fulltext",  # the full-text index created with work_orders (an after_create hook)
     "manyi.sla.models",
     "manyi.outbox.models",
     "manyi.auth.models",
     "manyi.hub.models",
     "manyi.ops.models",
+    "manyi.search.models",
 )
 
 

@@ -4,8 +4,8 @@ refusal, and nosniff for the API too.
 The console's pages run only their own static scripts (no inline script, no inline event handler,
 no eval), which is what `script-src 'self'` allows. Plotly's bundle injects its chart styles at run
 time, hence `style-src 'self' 'unsafe-inline'`: styles cannot run code. The interactive API
-documentation (/docs, /redoc) loads Swagger UI from a CDN with an inline script; it keeps FastAPI's
-own page and gets no CSP (it is no console page and holds no session)."""
+documentation (/docs, /redoc) loads Swagger UI and ReDoc from the fastapi-offline package (no CDN)
+but starts them with an inline script; it gets no CSP (it is no console page and holds no session)."""
 
 from __future__ import annotations
 

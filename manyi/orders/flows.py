@@ -14,9 +14,11 @@ from manyi.orders.service import transition_order
 NOT_HOME = "customer not home"
 
 
-def job_arrived_flow(session: Session, *, order: WorkOrder, actor_id: int) -> WorkOrder:
-    """The technician is at the customer's premises."""
-    return transition_order(session, order_id=order.id, action="arrive", actor_id=actor_id)
+def job_arrived_flow(session: Session, *, order: WorkOrder, actor_id: int, note: str = "") -> WorkOrder:
+    """The technician is at the customer's premises (a note says why when long before the appointment)."""
+    return transition_order(
+        session, order_id=order.id, action="arrive", actor_id=actor_id, reason=note.strip() or None
+    )
 
 
 def job_not_home_flow(session: Session, *, order: WorkOrder, actor_id: int, text: str = "") -> WorkOrder:

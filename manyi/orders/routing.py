@@ -154,7 +154,10 @@ def _check_rule(session: Session, values: Mapping[str, Any]) -> None:
         )
     if values.get("region_code") is not None and values["region_code"] not in region_index(session):
         raise ValidationFailed(
-            f"regionCode: unknown region code {values['region_code']!r}", field="regionCode"
+            f"regionCode: unknown region code {values['region_code']!r}",
+            field="regionCode",
+            key="region.unknown",
+            params={"code": values["region_code"]},
         )
     path = values.get("category_path_prefix")
     if path is not None and session.scalars(select(Category.id).where(Category.path == path)).first() is None:

@@ -14,7 +14,7 @@ from manyi.core.errors import NotFound, StaleVersion, ValidationFailed
 from manyi.core.fastsql import FastInsert, LinkedInsert, linked_insert_supported
 from manyi.core.ids import order_number
 from manyi.core.sequences import next_value
-from manyi.orders import callbacks, lifecycle
+from manyi.orders import appointments, callbacks, lifecycle
 from manyi.orders.history import EVENT_INSERT, event_row, record_event
 from manyi.orders.hooks import order_changed
 from manyi.orders.models import ORDER_NUMBERS, OrderNote, WorkOrder
@@ -262,11 +262,10 @@ def transition_order(
             "resolution_code: resolving an order needs a resolution code", field="resolution_code"
         )
     if action == "appoint":
-        if appointment_at is None:
-            raise ValidationFailed(
-                "appointment_at: booking an appointment needs its date and time", field="appointment_at"
-            )
-        appointment_at = ensure_aware(appointment_at, field="appointment_at")
+        aware = ensure_aware(appointment_at, field="appointment_at") if appointment_at else None
+        appointment_at = appointments.check_booking(aware, at=at)
+    if action == "arrive":
+        appointments.check_arrival(order.appointment_at, at=at, note=reason)
     outcome = callbacks.check_step(
         session, order=order, action=action, outcome=outcome, reason=reason, actor_id=actor_id
     )

@@ -28,7 +28,9 @@ def _check(session: Session, values: Mapping[str, Any], department_id: int | Non
     if "name" in values:
         name = values["name"]
         if not isinstance(name, str) or not name.strip() or len(name.strip()) > 64:
-            raise ValidationFailed(f"name: expected 1-64 characters, got {name!r}", field="name")
+            raise ValidationFailed(
+                f"name: expected 1-64 characters, got {name!r}", field="name", key="name.length"
+            )
         other = session.scalars(select(Department).where(Department.name == name.strip())).first()
         if other is not None and other.id != department_id:
             raise Conflict(f"name: a department called {name.strip()!r} already exists", field="name")

@@ -40,11 +40,16 @@ TEAM_CHANGEABLE = frozenset(
 
 def _check_roles(roles: list[str]) -> list[str]:
     if not roles:
-        raise ValidationFailed(f"role: give at least one of {', '.join(ROLES)}", field="role")
+        raise ValidationFailed(
+            f"role: give at least one of {', '.join(ROLES)}", field="role", key="role.missing"
+        )
     for role in roles:
         if role not in ROLES:
             raise ValidationFailed(
-                f"role: unknown role {role!r}; expected one of {', '.join(ROLES)}", field="role"
+                f"role: unknown role {role!r}; expected one of {', '.join(ROLES)}",
+                field="role",
+                key="role.unknown",
+                params={"role": role},
             )
     return sorted(set(roles))
 
@@ -52,7 +57,12 @@ def _check_roles(roles: list[str]) -> list[str]:
 def _check_regions(session: Session, regions: list[str]) -> list[str]:
     for code in regions:
         if session.get(Region, code) is None:
-            raise ValidationFailed(f"region: unknown region code {code!r}", field="region")
+            raise ValidationFailed(
+                f"region: unknown region code {code!r}",
+                field="region",
+                key="region.unknown",
+                params={"code": code},
+            )
     return list(dict.fromkeys(regions))
 
 
@@ -94,13 +104,15 @@ def visible_user_ids(session: Session, *, actor: Reach) -> list[int]:
 
 def _check_team(session: Session, team_id: int | None) -> int | None:
     if team_id is not None and session.get(Team, team_id) is None:
-        raise ValidationFailed(f"team: unknown team id {team_id}", field="team")
+        raise ValidationFailed(f"team: unknown team id {team_id}", field="team", key="team.unknown")
     return team_id
 
 
 def _check_display_name(name: str) -> str:
     if not name.strip() or len(name.strip()) > 64:
-        raise ValidationFailed(f"displayName: expected 1-64 characters, got {name!r}", field="displayName")
+        raise ValidationFailed(
+            f"displayName: expected 1-64 characters, got {name!r}", field="displayName", key="name.length"
+        )
     return name.strip()
 
 
@@ -124,7 +136,9 @@ def create_user(
     username = username.strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
         raise ValidationFailed(
-            f"username: expected 1-64 characters without spaces, got {username!r}", field="username"
+            f"username: expected 1-64 characters without spaces, got {username!r}",
+            field="username",
+            key="username.format",
         )
     if session.scalars(select(User).where(User.username == username)).first():
         raise Conflict(f"username: {username!r} already exists", field="username")
@@ -134,7 +148,7 @@ def create_user(
     if team_name:
         team = session.scalars(select(Team).where(Team.name == team_name)).first()
         if team is None:
-            raise ValidationFailed(f"team: unknown team {team_name!r}", field="team")
+            raise ValidationFailed(f"team: unknown team {team_name!r}", field="team", key="team.unknown")
         team_id = team.id
     user = User(
         username=username,
@@ -229,7 +243,9 @@ def _check_team_values(session: Session, values: Mapping[str, Any], team_id: int
     if "name" in values:
         name = values["name"]
         if not isinstance(name, str) or not name.strip() or len(name.strip()) > 64:
-            raise ValidationFailed(f"name: expected 1-64 characters, got {name!r}", field="name")
+            raise ValidationFailed(
+                f"name: expected 1-64 characters, got {name!r}", field="name", key="name.length"
+            )
         other = session.scalars(select(Team).where(Team.name == name.strip())).first()
         if other is not None and other.id != team_id:
             raise Conflict(f"name: a team called {name.strip()!r} already exists", field="name")
@@ -239,13 +255,23 @@ def _check_team_values(session: Session, values: Mapping[str, Any], team_id: int
         )
     code = values.get("region_code")
     if code is not None and session.get(Region, code) is None:
-        raise ValidationFailed(f"regionCode: unknown region code {code!r}", field="regionCode")
+        raise ValidationFailed(
+            f"regionCode: unknown region code {code!r}",
+            field="regionCode",
+            key="region.unknown",
+            params={"code": code},
+        )
     lead = values.get("lead_user_id")
     if lead is not None and session.get(User, lead) is None:
         raise ValidationFailed(f"lead: unknown user id {lead}", field="lead")
     calendar = values.get("calendar_name")
     if calendar is not None and session.get(Calendar, calendar) is None:
-        raise ValidationFailed(f"calendar: unknown calendar {calendar!r}", field="calendar")
+        raise ValidationFailed(
+            f"calendar: unknown calendar {calendar!r}",
+            field="calendar",
+            key="calendar.unknown",
+            params={"calendar": calendar},
+        )
 
 
 def create_team(

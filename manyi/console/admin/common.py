@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from fastapi.responses import Response
 
 from manyi.console.deps import Page, page_number, query_int
+from manyi.console.error_text import error_text
 
 __all__ = ["page_number"]  # the admin lists' page parameter, shared with every console list
 from manyi.core.errors import Conflict, ManyiError
@@ -64,7 +65,13 @@ def errors_of(p: Page, exc: ManyiError, fields: dict[str, str], default: str) ->
     field = fields.get(exc.field or "", exc.field or default)
     key = f"conflict:{exc.field}" if isinstance(exc, Conflict) else exc.field or ""
     explained = EXPLAINED.get(key)
-    message = f"{p.gettext(explained)} ({exc.message})" if explained else p.gettext(exc.message)
+    catalogued = error_text(exc, p.gettext)  # the error's own sentence, translated: no developer text
+    if catalogued:
+        message = catalogued
+    elif explained:
+        message = f"{p.gettext(explained)} ({exc.message})"
+    else:
+        message = p.gettext(exc.message)
     return {field: message}
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from manyi.console.board import queries as bq
 from manyi.console.board.view import BoardQuery, clock_view, parse_board_query
 from manyi.console.deps import Page, page, query_int
+from manyi.console.error_text import user_message
 from manyi.core.clock import now
 from manyi.core.errors import Conflict, ManyiError, PermissionDenied
 from manyi.orders.lifecycle import ORDER_TYPES
@@ -140,7 +141,7 @@ def _refusal(p: Page, error: ManyiError) -> str:
         "assignee: choose an active member of the team": p.gettext("Choose an active member of the team."),
         "team: choose a team first": p.gettext("Choose a team in the filters first."),
     }
-    return known.get(error.message, error.message)
+    return known.get(error.message) or user_message(error, p.gettext)
 
 
 @router.post("/board/assign")

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from manyi.console.board.queries import soonest_clocks
 from manyi.console.board.view import clock_view
 from manyi.console.deps import Page, page
+from manyi.console.error_text import user_message
 from manyi.console.jobs import queries as jq
 from manyi.console.labels import LABELS
 from manyi.core.clock import now
@@ -78,7 +79,7 @@ def _explain(p: Page, order: WorkOrder, error: ManyiError) -> str:
         return p.gettext("Not possible now: the job is at stage “%(stage)s”.") % {
             "stage": p.gettext(LABELS["stage"].get(order.stage, order.stage))
         }
-    return error.message
+    return user_message(error, p.gettext)
 
 
 def _tap(p: Page, order_id: int, flow: Any, done_message: str, **kwargs: Any) -> Response:
@@ -95,8 +96,8 @@ def _tap(p: Page, order_id: int, flow: Any, done_message: str, **kwargs: Any) ->
 
 
 @router.post("/jobs/{order_id}/arrive")
-def arrive(p: Annotated[Page, Depends(page)], order_id: int) -> Response:
-    return _tap(p, order_id, flows.job_arrived_flow, p.gettext("%(number)s: arrival recorded."))
+def arrive(p: Annotated[Page, Depends(page)], order_id: int, note: Annotated[str, Form()] = "") -> Response:
+    return _tap(p, order_id, flows.job_arrived_flow, p.gettext("%(number)s: arrival recorded."), note=note)
 
 
 @router.post("/jobs/{order_id}/not-home")

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm.exc import StaleDataError
 
 from manyi.console.deps import Page, page, query_int
+from manyi.console.error_text import error_text
 from manyi.console.labels import LABELS
 from manyi.console.orders.view import ACTION_FIELDS, load_order, render_order
 from manyi.core.clock import zone
@@ -79,6 +80,8 @@ def explain(p: Page, exc: Exception) -> str:
     """The sentence staff read for a refused action."""
     if too_long := p.too_long(exc):
         return too_long
+    if isinstance(exc, ManyiError) and (catalogued := error_text(exc, p.gettext)):
+        return catalogued
     if isinstance(exc, (StaleVersion, StaleDataError)):
         return p.gettext(
             "Someone else changed this order while you were looking at it. The page now shows the "

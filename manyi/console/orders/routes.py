@@ -15,6 +15,7 @@ from manyi.console.orders.files import router as files_router
 from manyi.console.orders.loop import router as loop_router
 from manyi.console.orders.overview import team_choices
 from manyi.console.orders.partner import router as partner_router
+from manyi.console.orders.saved_searches import saved_context
 from manyi.console.orders.search import PAGE_SIZE, OrderFilters, OrderPage, search_orders
 from manyi.console.orders.view import load_order, render_order
 from manyi.console.workbench.view import pii_search_refused
@@ -29,7 +30,7 @@ router.include_router(loop_router)
 router.include_router(partner_router)
 
 
-def _filters(request: Request) -> OrderFilters:
+def _filters(request: Request, user_id: int | None = None) -> OrderFilters:
     """The list's filters from the query string; unknown values are ignored, not errors."""
     args = request.query_params
     status = args.get("status") or None
@@ -43,7 +44,11 @@ def _filters(request: Request) -> OrderFilters:
         team_id=query_int(team),
         region_code=args.get("region") or None,
         breached=breached,
+        assignee_id=user_id if args.get("mine") == "1" else None,
     )
+
+
+filters_of = _filters  # the Excel export reads the same query string (orders/export.py)
 
 
 def _offset(request: Request) -> int:
@@ -59,6 +64,7 @@ def _query(filters: OrderFilters, offset: int) -> str:
         "team": str(filters.team_id or ""),
         "region": filters.region_code or "",
         "breached": "" if filters.breached is None else "1" if filters.breached else "0",
+        "mine": "1" if filters.assignee_id else "",
         "offset": str(offset) if offset else "",
     }
     return "/orders?" + urlencode({k: v for k, v in params.items() if v})
@@ -67,7 +73,7 @@ def _query(filters: OrderFilters, offset: int) -> str:
 @router.get("/orders")
 def order_list(request: Request, p: Annotated[Page, Depends(page)]) -> Response:
     p.require("ticket:read")
-    filters = _filters(request)
+    filters = _filters(request, p.principal.user_id)
     offset = _offset(request)
     pii = p.can("pii:read")
     refused = None
@@ -107,6 +113,8 @@ def order_list(request: Request, p: Annotated[Page, Depends(page)]) -> Response:
             key=lambda info: info.code,
         ),
         can_create=p.can("ticket:create"),
+        saved=saved_context(p, _query(filters, 0).partition("?")[2]),
+        export_url="/orders/export.xlsx?" + _query(filters, 0).partition("?")[2],
     )
 
 

@@ -1,4 +1,5 @@
-"""Find orders for a person at a screen: by number, phone, service number or customer name, with the
+"""Find orders for a person at a screen: by number (whole or part), phone (any spacing), service or
+customer number, customer name (or its start), or words of the title or description; with the
 list filters, inside the caller's regions, newest first, one page at a time."""
 
 from __future__ import annotations
@@ -7,11 +8,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, false, select, union
+from sqlalchemy import Select, false, or_, select, union
 from sqlalchemy.orm import Session
 
 from manyi.core.masking import check_search
+from manyi.customers.lookup import normalise
 from manyi.customers.models import Customer, Subscription
+from manyi.orders import fulltext
 from manyi.orders.models import WorkOrder
 from manyi.orders.queries import Viewer, visible_orders
 from manyi.org.reference import region_chain, region_index
@@ -33,12 +36,13 @@ class OrderFilters:
     team_id: int | None = None
     region_code: str | None = None
     breached: bool | None = None
+    assignee_id: int | None = None  # "mine": the caller's own assigned orders
 
     @property
     def any(self) -> bool:
-        return bool(self.q or self.status or self.type or self.team_id or self.region_code) or (
-            self.breached is not None
-        )
+        return bool(
+            self.q or self.status or self.type or self.team_id or self.region_code or self.assignee_id
+        ) or (self.breached is not None)
 
 
 @dataclass
@@ -54,16 +58,18 @@ class OrderPage:
 
 
 def _matching_customers(session: Session, q: str, *, pii: bool) -> list[int]:
-    """Customers whose phone, name or one of whose subscriptions' service numbers is exactly q;
-    without pii, neither phones nor mobile lines (whose service numbers are phone numbers)."""
+    """Customers whose phone, customer number or one of whose subscriptions' service numbers is q,
+    or whose name is q or starts with it; without pii, neither phones nor mobile lines (whose
+    service numbers are phone numbers)."""
     check_search(q, pii=pii)
-    by_name = select(Customer.id).where(Customer.name == q)
-    by_service = select(Subscription.customer_id).where(Subscription.service_number == q)
+    by_name = select(Customer.id).where(Customer.name.startswith(q, autoescape=True))  # 卓 finds 卓越
+    by_number = select(Customer.id).where(Customer.customer_no.in_({q, q.upper()}))
+    by_service = select(Subscription.customer_id).where(Subscription.service_number.in_({q, q.upper()}))
     if not pii:
-        found = union(by_name, by_service.where(Subscription.product != "mobile")).limit(MAX_CUSTOMERS)
-        return [row[0] for row in session.execute(found)]
+        found = union(by_name, by_number, by_service.where(Subscription.product != "mobile"))
+        return [row[0] for row in session.execute(found.limit(MAX_CUSTOMERS))]
     by_phone = select(Customer.id).where(Customer.phone == q)
-    found = union(by_phone, by_name, by_service).limit(MAX_CUSTOMERS)
+    found = union(by_phone, by_name, by_number, by_service).limit(MAX_CUSTOMERS)
     return [row[0] for row in session.execute(found)]
 
 
@@ -90,13 +96,16 @@ def search_orders(
     """
     offset = max(0, offset)
     statement: Select[Any] = visible_orders(viewer)
-    q = filters.q.strip()
+    q = normalise(filters.q)  # "132 9307 6786" and "+86 13293076786" are one phone number
     if q:
         if ORDER_NUMBER.match(q):
             statement = statement.where(WorkOrder.number == q.upper())
         else:
+            # The customer's keys, or the words in the order's number, title or description.
             customer_ids = _matching_customers(session, q, pii=pii)
-            statement = statement.where(WorkOrder.customer_id.in_(customer_ids) if customer_ids else false())
+            in_text = fulltext.text_matches(session.get_bind().dialect.name, fulltext.words_of(filters.q))
+            by_customer = WorkOrder.customer_id.in_(customer_ids) if customer_ids else false()
+            statement = statement.where(or_(by_customer, in_text))
     if filters.status:
         statement = statement.where(WorkOrder.status == filters.status)
     if filters.type:
@@ -106,6 +115,8 @@ def search_orders(
     if filters.region_code:
         codes = _regions(session, filters.region_code, viewer)
         statement = statement.where(WorkOrder.region_code.in_(codes) if codes else false())
+    if filters.assignee_id:
+        statement = statement.where(WorkOrder.assignee_id == filters.assignee_id)
     if filters.breached is not None:
         statement = statement.where(WorkOrder.sla_breached.is_(filters.breached))
     statement = statement.order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc())

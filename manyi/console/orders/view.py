@@ -32,7 +32,7 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "extract": (),
     "start": (),
     "appoint": ("appointment_at",),
-    "arrive": (),
+    "arrive": ("reason",),  # optional; needed when arriving long before the appointment
     "respond": ("reason",),
     "transfer": ("team", "reason"),
     "pause": ("reason",),

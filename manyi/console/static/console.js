@@ -4,13 +4,17 @@
   var lang = document.documentElement.lang === "en" ? "en" : "zh";
   var U = lang === "en" ? { d: "d", h: "h", m: "m" } : { d: "天", h: "小时", m: "分" };
 
+  // Past the deadline: "超时 10天9小时" / "overdue 10d 9h", as the server renders it (templating.duration).
   function fmt(seconds) {
-    var sign = seconds < 0 ? "-" : "";
+    var late = seconds < 0;
+    var gap = late && lang === "zh" ? "" : " ";
     var total = Math.floor(Math.abs(seconds) / 60);
     var days = Math.floor(total / 1440), hours = Math.floor((total % 1440) / 60), minutes = total % 60;
-    if (days) return sign + days + U.d + " " + hours + U.h;
-    if (hours) return sign + hours + U.h + " " + String(minutes).padStart(2, "0") + U.m;
-    return sign + minutes + U.m;
+    var text = days ? days + U.d + gap + hours + U.h
+      : hours ? hours + U.h + gap + String(minutes).padStart(2, "0") + U.m
+      : minutes + U.m;
+    if (!late) return text;
+    return lang === "en" ? "overdue " + text : "超时 " + text;
   }
 
   // SLA countdowns: <span class="clock" data-due="ISO" data-warn="ISO" data-state="running">.

@@ -13,6 +13,7 @@ from manyi.console.deps import Page
 from manyi.console.labels import label
 from manyi.console.supervisor import cache as supervisor_cache
 from manyi.console.supervisor import queries as stats
+from manyi.console.supervisor.breached import most_overdue_first, with_people
 from manyi.core.clock import zone
 from manyi.core.settings import get_settings
 from manyi.org.reference import team_name
@@ -73,7 +74,9 @@ def live_context(p: Page, at: datetime) -> dict[str, Any]:
         "counts_as_of": counts_figures.as_of,
         "team_names": {t: _team(p, t) for t in counts.teams},
         "breached_total": breached_total,
-        "breached": watched_rows(p, breached, at),
+        "breached": with_people(
+            p, watched_rows(p, most_overdue_first(breached), at), most_overdue_first(breached)
+        ),
         "soon_total": soon_total,
         "soon": watched_rows(p, soon, at),
     }

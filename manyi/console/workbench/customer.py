@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm.exc import StaleDataError
 
 from manyi.console.deps import Page
+from manyi.console.error_text import user_message
 from manyi.console.labels import label
 from manyi.console.templating import local
 from manyi.console.workbench.view import customer_labels
@@ -132,6 +133,6 @@ def change_list_flag(p: Page, customer: Customer, *, flag: str, reason: str, ver
         elif field in FLAG_MESSAGES:
             message = p.gettext(FLAG_MESSAGES[field])
         else:
-            message = exc.message if isinstance(exc, ManyiError) else str(exc)
+            message = user_message(exc, p.gettext) if isinstance(exc, ManyiError) else str(exc)
         return Refusal(exc.status if isinstance(exc, ManyiError) else 409, message)
     return None

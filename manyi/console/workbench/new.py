@@ -110,6 +110,7 @@ def _render(
     return p.render(
         "workbench/new.html",
         status_code=status_code,
+        here=f"/workbench/new?customer={customer.id}",  # also after a preview or a refused save (POST)
         customer=customer,
         form=form,
         errors=errors or {},

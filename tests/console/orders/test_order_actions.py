@@ -89,7 +89,7 @@ FLOWS: dict[str, list[tuple[str, dict[str, str], str, str]]] = {
         ("contact_failed", {"reason": "无人接听"}, "acknowledged", "extracted"),
         ("contact", {}, "inProgress", "contacted"),
         ("appoint", {"appointment_at": "2030-01-02T09:30"}, "inProgress", "appointed"),
-        ("arrive", {}, "inProgress", "on_site"),
+        ("arrive", {"reason": "客户同意提前上门"}, "inProgress", "on_site"),  # years before 2030
         ("resolve", {"resolution_code": "FIXED", "resolution": "更换光猫"}, "resolved", "awaiting_callback"),
         ("callback_unsatisfied", {"reason": "仍然掉线"}, "inProgress", "contacted"),
         ("resolve", {"resolution_code": "FIXED"}, "resolved", "awaiting_callback"),

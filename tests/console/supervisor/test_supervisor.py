@@ -108,7 +108,7 @@ def test_breached_and_about_to_breach_lists(console: Console, frozen: None) -> N
     assert 'id="breached-total">1<' in html
     breached = html.split('id="breached-table"')[1].split("</table>")[0]
     assert old.number in breached and far_ningbo.number not in breached
-    assert 'class="clock breached"' in breached and "-" in text_of(breached)
+    assert 'class="clock breached"' in breached and "超时 " in text_of(breached)  # not "-3天"
     soon_table = html.split('id="soon-table"')[1].split("</table>")[0]
     assert soon.number in soon_table and f'href="/orders/{soon.number}"' in soon_table
     assert 'class="clock ok"' in soon_table or 'class="clock warning"' in soon_table

@@ -1,0 +1,1 @@
+"""Saved searches: a staff member's named filter sets for the order list."""
