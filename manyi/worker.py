@@ -15,6 +15,7 @@ from manyi.core.clock import now
 from manyi.core.db import unit_of_work
 from manyi.core.logging import get_logger
 from manyi.core.settings import get_settings
+from manyi.notify.tasks import NotifyWork
 from manyi.ops.heartbeat import Heartbeat
 from manyi.outbox.service import deliver_due
 from manyi.sla.tasks import sweep_due_clocks
@@ -28,8 +29,9 @@ class PassResult:
     delivered: int
 
 
-def run_pass(*, batch: int) -> PassResult:
-    """One pass: fire due SLA steps, then deliver due messages, each batch its own transaction."""
+def run_pass(*, batch: int, notify: NotifyWork | None = None) -> PassResult:
+    """One pass: fire due SLA steps, deliver due messages, send due SMS and handle what the
+    gateways sent back; each batch its own transaction."""
     fired = delivered = 0
     while True:
         with unit_of_work() as session:
@@ -43,6 +45,8 @@ def run_pass(*, batch: int) -> PassResult:
         delivered += n
         if n < batch:
             break
+    if notify is not None:
+        delivered += notify.run(limit=batch * 5)
     return PassResult(fired, delivered)
 
 
@@ -62,8 +66,16 @@ class Worker:
         signal.signal(signal.SIGINT, self._stop)
         log.info("worker_started", batch=self.batch)
         heartbeat = Heartbeat()
+        notify = NotifyWork.from_settings()
+        try:
+            self._loop(heartbeat, notify, once=once)
+        finally:
+            notify.close()
+        log.info("worker_stopped")
+
+    def _loop(self, heartbeat: Heartbeat, notify: NotifyWork, *, once: bool) -> None:
         while not self.stopping:
-            result = run_pass(batch=self.batch)
+            result = run_pass(batch=self.batch, notify=notify)
             heartbeat.beat(force=once)
             if result.fired or result.delivered:
                 log.info("worker_pass", fired=result.fired, delivered=result.delivered)
@@ -71,4 +83,3 @@ class Worker:
                 break
             if not (result.fired or result.delivered):
                 time.sleep(self.idle_seconds)
-        log.info("worker_stopped")

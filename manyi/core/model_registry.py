@@ -17,6 +17,7 @@ MODEL_MODULES = (
     "manyi.auth.models",
     "manyi.hub.models",
     "manyi.ops.models",
+    "manyi.notify.models",
 )
 
 
