@@ -13,6 +13,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from typing import Any
 
 from manyi.core.logging import get_logger
@@ -89,6 +90,17 @@ class SmsLink:
         if not messages:
             return []
         return self._run(self._submit(gateway, messages))
+
+    def submit_later(
+        self, batches: list[tuple[Gateway, list[OutgoingSms]]]
+    ) -> Future[list[list[SubmitResult]]]:
+        """Start submitting each batch through its gateway; the future gives their results in order.
+        The caller records another window meanwhile (the gateways' windows stay full)."""
+
+        async def all_batches() -> list[list[SubmitResult]]:
+            return list(await asyncio.gather(*(self._submit(g, m) for g, m in batches)))
+
+        return asyncio.run_coroutine_threadsafe(all_batches(), self._loop)
 
     def connect(self) -> None:
         """Bind every gateway now (the worker's start), so the first messages do not wait for it."""

@@ -13,6 +13,8 @@ message moves to the next gateway; after `notify_max_attempts` it is failed with
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -168,35 +170,61 @@ def gateway_index(attempts: int, gateways: int) -> int:
 
 def send_due_sms(link: SmsLink, *, at: datetime | None = None, limit: int = 100_000) -> int:
     """Claim, submit and record windows of due SMS until none is due or limit is reached; return how
-    many the gateways accepted. Each window is two short transactions of its own."""
+    many the gateways accepted. Each claim and each record is a short transaction of its own.
+
+    Two half-windows are in flight at once: while the gateway answers one, the other's answers are
+    recorded and the next is claimed, so the gateway's window stays full. Claimed and unrecorded
+    messages never exceed one window: the most a kill -9 can send twice.
+    """
     settings = get_settings()
     lease = timedelta(seconds=settings.notify_lease_seconds)
     gateways = link.gateways
     if not gateways:
         return 0
-    window = max(g.window for g in gateways)
-    accepted = done = 0
-    while done < limit:
-        moment = at or now()
+    chunk = max(1, max(g.window for g in gateways) // 2)
+    accepted = claimed_total = 0
+    in_flight: deque[tuple[list[Claimed], list[Gateway], Future[list[list[SubmitResult]]]]] = deque()
+    exhausted = False
+    while True:
+        if not exhausted and len(in_flight) < 2 and claimed_total < limit:
+            with unit_of_work() as session:
+                claimed = claim_due_sms(
+                    session, at=at or now(), limit=min(chunk, limit - claimed_total), lease=lease
+                )
+            if claimed:
+                claimed_total += len(claimed)
+                in_flight.append(_start(link, claimed))
+                continue
+            exhausted = True
+        if not in_flight:
+            return accepted
+        items, routes, future = in_flight.popleft()
+        answers = [answer for batch in future.result() for answer in batch]
         with unit_of_work() as session:
-            claimed = claim_due_sms(session, at=moment, limit=min(window, limit - done), lease=lease)
-        if not claimed:
-            break
-        by_gateway: dict[int, list[Claimed]] = {}
-        for item in claimed:
-            by_gateway.setdefault(gateway_index(item.attempts, len(gateways)), []).append(item)
-        results: list[tuple[Claimed, Gateway, SubmitResult]] = []
-        for index, items in by_gateway.items():
-            gateway = gateways[index]
-            answers = link.submit(
-                gateway, [OutgoingSms(c.id, c.address, c.text, extension=c.extension) for c in items]
+            ok, _ = record_results(
+                session,
+                results=list(zip(items, routes, answers, strict=True)),
+                at=at or now(),
+                gateways=len(gateways),
             )
-            results.extend(zip(items, [gateway] * len(items), answers, strict=True))
-        with unit_of_work() as session:
-            ok, _ = record_results(session, results=results, at=at or now(), gateways=len(gateways))
         accepted += ok
-        done += len(claimed)
-    return accepted
+
+
+def _start(
+    link: SmsLink, claimed: list[Claimed]
+) -> tuple[list[Claimed], list[Gateway], Future[list[list[SubmitResult]]]]:
+    """Submit a claimed chunk, each message through the gateway its attempt goes to."""
+    gateways = link.gateways
+    by_gateway: dict[int, list[Claimed]] = {}
+    for item in claimed:
+        by_gateway.setdefault(gateway_index(item.attempts, len(gateways)), []).append(item)
+    ordered = [item for items in by_gateway.values() for item in items]
+    routes = [gateways[index] for index, items in by_gateway.items() for _ in items]
+    batches = [
+        (gateways[index], [OutgoingSms(c.id, c.address, c.text, extension=c.extension) for c in items])
+        for index, items in by_gateway.items()
+    ]
+    return ordered, routes, link.submit_later(batches)
 
 
 def store_receipt(gateway: str, receipt: DeliveryReceipt) -> None:
