@@ -21,6 +21,7 @@ from manyi.core.clock import now
 from manyi.core.db import unit_of_work
 from manyi.core.errors import ManyiError, NotFound, PermissionDenied
 from manyi.core.limits import INT64_MAX, TextTooLong, is_whole_number
+from manyi.notify.inbox import unread_count
 
 # The furthest page a console list goes to: far beyond any real list, and page x size stays a
 # number every database can bind.
@@ -100,6 +101,7 @@ class Page:
             "path": self.request.url.path,
             "errors": {},
             "server_now": now().isoformat(),
+            "inbox_unread": unread_count(self.session, user_id=self.principal.user_id),
         }
         response = HTMLResponse(render_template(template, {**base, **context}), status_code=status_code)
         self.commit()

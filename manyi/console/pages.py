@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from manyi.console.admin_pages import router as admin_router
 from manyi.console.board import router as board_router
 from manyi.console.jobs import router as jobs_router
+from manyi.console.messages import router as messages_router
 from manyi.console.order_pages import router as order_router
 from manyi.console.regions import router as regions_router
 from manyi.console.supervisor import router as supervisor_router
@@ -20,4 +21,5 @@ PAGES: list[APIRouter] = [
     supervisor_router,
     admin_router,
     regions_router,
+    messages_router,
 ]

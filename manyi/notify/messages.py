@@ -20,7 +20,7 @@ from manyi.notify import rules
 from manyi.notify.models import NotifyMessage, SmsOptOut
 from manyi.notify.sms import segment_count
 
-CHANNELS = ("sms", "email", "wecom", "dingtalk")
+CHANNELS = ("sms",)  # the channels the worker sends today (docs/notifications.md)
 MAX_TEXT = 1000  # characters: 16 SMS segments, more than any notice needs
 OPTED_OUT = "opted_out"
 DAILY_LIMIT = "daily_limit"

@@ -18,12 +18,13 @@ from manyi.core.db import Base, UTCDateTime
 
 ID = BigInteger().with_variant(Integer, "sqlite")
 
+# inbox: an in-app item for a staff member (nothing to send; read_at marks it read).
 # queued: waiting (due at available_at); sending: claimed by a worker (available_at is the lease end:
 # a worker killed mid-window leaves it to be claimed again then); submitted: the gateway took it;
 # delivered / failed: its receipt said so, or the gateway refused it for good; suppressed: a rule
 # stopped it (opt-out, daily limit) and says which in last_error.
-STATUSES = ("queued", "sending", "submitted", "delivered", "failed", "suppressed")
-OPEN_STATUSES = ("queued", "sending")
+STATUSES = ("inbox", "queued", "sending", "submitted", "delivered", "failed", "suppressed")
+OPEN_STATUSES = ("inbox", "queued", "sending")
 
 
 class NotifyMessage(Base):
@@ -31,7 +32,7 @@ class NotifyMessage(Base):
 
     id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    channel: Mapped[str] = mapped_column(String(16))  # sms email wecom dingtalk
+    channel: Mapped[str] = mapped_column(String(16))  # sms email wecom dingtalk inbox
     event: Mapped[str] = mapped_column(String(48))  # order.accepted, sla.breach, tmf681, ...
     template: Mapped[str | None] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(8), default="zh-CN")
@@ -57,10 +58,13 @@ class NotifyMessage(Base):
     # The same real-world message is written once (an event replayed, a double click, two triggers).
     dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
     external_id: Mapped[str | None] = mapped_column(String(64))  # TMF681 client's own id
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # an inbox item read by its user
 
     __table_args__ = (
         Index("ix_notify_messages_available_at", "available_at"),
         Index("ix_notify_messages_address_created_at", "address", "created_at"),
+        # A user's inbox, newest first.
+        Index("ix_notify_messages_user_id_id", "user_id", "id"),
     )
 
 

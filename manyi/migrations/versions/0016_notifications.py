@@ -1,8 +1,9 @@
-"""notifications: messages, receipts, replies, opt-outs, triggers, templates, inbox reads
+"""notifications: messages to customers and staff (SMS queue, inbox items), gateway segment ids,
+receipts, customers' replies, opt-outs, trigger switches, operator templates, inbox reads
 
 Revision ID: 0016
 Revises: 0015
-Create Date: 2026-12-03 18:12:04.773206
+Create Date: 2026-12-03 18:27:57.145315
 """
 
 from collections.abc import Sequence
@@ -102,6 +103,7 @@ def upgrade() -> None:
         sa.Column("delivered_at", manyi.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("dedupe_key", sa.String(length=160), nullable=False),
         sa.Column("external_id", sa.String(length=64), nullable=True),
+        sa.Column("read_at", manyi.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customers.id"], name=op.f("fk_notify_messages_customer_id_customers")
         ),
@@ -119,6 +121,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_notify_messages_available_at", ["available_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_notify_messages_customer_id"), ["customer_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_notify_messages_order_id"), ["order_id"], unique=False)
+        batch_op.create_index("ix_notify_messages_user_id_id", ["user_id", "id"], unique=False)
 
     op.create_table(
         "notify_inbound_sms",
@@ -194,6 +197,7 @@ def downgrade() -> None:
 
     op.drop_table("notify_inbound_sms")
     with op.batch_alter_table("notify_messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_notify_messages_user_id_id")
         batch_op.drop_index(batch_op.f("ix_notify_messages_order_id"))
         batch_op.drop_index(batch_op.f("ix_notify_messages_customer_id"))
         batch_op.drop_index("ix_notify_messages_available_at")
