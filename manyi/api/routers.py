@@ -11,6 +11,7 @@ from manyi.customers.endpoints import schema_router as customer_schema_router
 from manyi.customers.history_endpoints import router as customer_history_router
 from manyi.hub.endpoints import router as hub_router
 from manyi.notify.endpoints import router as inbox_router
+from manyi.notify.tmf import router as communication_router
 from manyi.orders.endpoints import router as tickets_router
 from manyi.orders.endpoints import schema_router as ticket_schema_router
 from manyi.orders.routing_endpoints import router as routing_router
@@ -32,4 +33,5 @@ ROUTERS: list[APIRouter] = [
     ticket_schema_router,
     customer_schema_router,
     inbox_router,
+    communication_router,
 ]
