@@ -9,11 +9,13 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
 from manyi.console.deps import Page, page, page_number
+from manyi.console.notify_pages import router as notify_router
 from manyi.core.clock import now
 from manyi.core.errors import ValidationFailed
 from manyi.notify import inbox
 
 router = APIRouter(include_in_schema=False)
+router.include_router(notify_router)  # message search and the notification admin pages
 PAGE_SIZE = 50
 EVENT_LABELS = {
     "sla.warning": "Warning",
