@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from manyi.core.errors import ValidationFailed
+from manyi.core.settings import get_settings
 from manyi.notify.models import InboxRead, NotifyMessage
-from manyi.notify.templates import built_in, render
+from manyi.notify.templates import CLOCK_NAMES, TIME_FORMATS, built_in, render
 from manyi.orders.models import WorkOrder
 from manyi.outbox.models import OutboxMessage
 
@@ -73,11 +75,22 @@ def total_count(session: Session, *, user_id: int, unread_only: bool = False) ->
 
 
 def _sla_text(topic: str, payload: dict[str, Any], locale: str) -> str:
+    """The SLA message in the reader's language: clock names translated, the deadline in local time."""
     due = payload.get("due_at")
+    shown = ""
+    if isinstance(due, str):
+        try:
+            instant = datetime.fromisoformat(due)
+            shown = instant.astimezone(ZoneInfo(get_settings().default_timezone)).strftime(
+                TIME_FORMATS[locale]
+            )
+        except ValueError:
+            shown = due
+    clock = str(payload.get("clock", ""))
     values = {
         "number": payload.get("order_number", ""),
-        "clock": payload.get("clock", ""),
-        "due_at": due[:16].replace("T", " ") if isinstance(due, str) else "",
+        "clock": CLOCK_NAMES.get(locale, {}).get(clock, clock),
+        "due_at": shown,
         "step": payload.get("step", ""),
     }
     return render(built_in(topic, locale), values)

@@ -63,6 +63,27 @@ BUILT_IN: dict[tuple[str, str], str] = {
     "ended at {{ due_at }}",
 }
 
+# The SLA clocks' names in messages (the console has its own labels; notify does not reach up to them).
+CLOCK_NAMES = {
+    "zh-CN": {
+        "extraction": "提取",
+        "first_contact": "首次联系",
+        "appointment": "预约",
+        "response": "答复",
+        "installation": "装机",
+        "resolution": "解决",
+    },
+    "en": {
+        "extraction": "extraction",
+        "first_contact": "first contact",
+        "appointment": "appointment",
+        "response": "response",
+        "installation": "installation",
+        "resolution": "resolution",
+    },
+}
+TIME_FORMATS = {"zh-CN": "%m月%d日 %H:%M", "en": "%d %b %H:%M"}
+
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 

@@ -152,9 +152,12 @@ def test_assignment_lands_in_the_inbox_with_sla_messages_read_and_unread(
     assert inbox.unread_count(session, user_id=tech.id) == 2
     assert inbox.unread_count(session, user_id=operator.agent.id) == 0
     newest, assigned = inbox.items(session, user_id=tech.id)
-    assert newest.event == "sla.breach" and newest.text.startswith("超时：工单" + order.number)
+    assert newest.event == "sla.breach"
+    assert newest.text == f"超时：工单{order.number}的首次联系时限已于11月23日 12:00到期"
     assert assigned.event == "order.assigned" and assigned.order_number == order.number and not assigned.read
-    assert inbox.items(session, user_id=tech.id, locale="en")[0].text.startswith("Breach: the first_contact")
+    assert inbox.items(session, user_id=tech.id, locale="en")[0].text.startswith(
+        "Breach: the first contact limit"
+    )
     # another user's ids are ignored; a malformed id names the field
     assert (
         inbox.mark_read(session, user_id=operator.agent.id, ids=[newest.id, assigned.id], at=MONDAY_10) == 0
