@@ -134,8 +134,15 @@ def process_inbound(session: Session, *, at: datetime, limit: int = 500) -> int:
         select(InboundSms).where(InboundSms.processed_at.is_(None)).order_by(InboundSms.id).limit(limit)
     ).all()
     for inbound in pending:
-        inbound.handler = handle_inbound(session, inbound, at=at)
-        inbound.processed_at = at
-        log.info("sms_inbound_handled", id=inbound.id, handler=inbound.handler)
+        # One reply that cannot be handled (no region for its inquiry, a hook that fails) must not
+        # hold up the others: its work is rolled back to a savepoint and it is kept, marked.
+        try:
+            with session.begin_nested():
+                handler = handle_inbound(session, inbound, at=at)
+        except Exception as exc:
+            log.error("sms_inbound_failed", id=inbound.id, error=repr(exc))
+            handler = "error"
+        inbound.handler, inbound.processed_at = handler, at
+        log.info("sms_inbound_handled", id=inbound.id, handler=handler)
     session.flush()
     return len(pending)

@@ -98,3 +98,27 @@ def test_keyword_hook_takes_registration_and_nothing_is_dropped_without_one(
         inbound.KEYWORD_HANDLERS[:] = [h for h in inbound.KEYWORD_HANDLERS if h[0] != "registration"]
     assert re.match(inbound.REGISTRATION, "KD小区") is None  # a name is needed
     assert session.scalars(select(NotifyMessage)).all() == []
+
+
+def test_a_reply_that_cannot_be_handled_is_kept_marked_and_does_not_block_the_others(
+    session: Session, operator: Operator
+) -> None:
+    def broken(_session: Session, _reply: inbound.Reply) -> bool:
+        raise RuntimeError("hook failed")
+
+    at = datetime(2026, 11, 23, 10, tzinfo=CST)
+    session.add_all(
+        [
+            InboundSms(gateway="gw", sender="8613812345678", to="10655", text="BROKEN", received_at=at),
+            InboundSms(gateway="gw", sender="8613812345678", to="10655", text="TD", received_at=at),
+        ]
+    )
+    session.flush()
+    inbound.register_keyword("broken", re.compile("^BROKEN$"), broken)
+    try:
+        assert inbound.process_inbound(session, at=at) == 2
+    finally:
+        inbound.KEYWORD_HANDLERS[:] = [h for h in inbound.KEYWORD_HANDLERS if h[0] != "broken"]
+    kept, stop = session.scalars(select(InboundSms).order_by(InboundSms.id)).all()
+    assert (kept.handler, kept.text) == ("error", "BROKEN") and kept.processed_at == at
+    assert stop.handler == "opt_out"
