@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, select
 
 from manyi.api.deps import Ctx, ctx
 from manyi.api.query import Attribute, apply, parse_datetime, parse_list_query, select_fields
+from manyi.auth.service import in_scope
 from manyi.core.errors import NotFound, ValidationFailed
 from manyi.core.masking import mask_phone
 from manyi.customers.models import Customer
@@ -171,9 +172,9 @@ def send_message(body: CommunicationMessageCreate, c: Annotated[Ctx, Depends(ctx
     customer = None
     if target.id:
         customer = c.session.scalars(select(Customer).where(Customer.customer_no == target.id)).first()
-        if customer is None:
+        # Outside the caller's regions a customer is as unknown as a missing one (nothing leaks).
+        if customer is None or not in_scope(c.session, c.principal, customer.region_code):
             raise ValidationFailed(f"receiver.id: no customer {target.id!r}", field="receiver.id")
-        c.check_region(customer.region_code, f"customer {target.id}")
     elif c.scope() is not None:
         raise ValidationFailed(
             "receiver.id: a caller limited to regions sends to a customer number, not a bare phone number",
