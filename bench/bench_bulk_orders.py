@@ -33,15 +33,15 @@ from pgscratch import scratch_database  # type: ignore[import-not-found]
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from manyi.bulk import sink as bulk_io
+from manyi.bulk.writer import OrderSpec, write_orders
 from manyi.calendars.service import get_calendar, seed_calendars
+from manyi.categories.tree import seed_categories
 from manyi.core import db as core_db
 from manyi.core.migrate import upgrade
 from manyi.demo.customers import build_customers
 from manyi.demo.orders import order_specs
 from manyi.demo.organisation import build_organisation
-from manyi.orders import bulk_io
-from manyi.orders.bulk import OrderSpec, write_orders
-from manyi.orders.categories import seed_categories
 from manyi.orders.models import OrderEvent, WorkOrder
 from manyi.org.regions import seed_regions
 from manyi.sla.models import SlaClock

@@ -96,13 +96,20 @@ def populate(engine, n: int, due: int) -> None:  # type: ignore[no-untyped-def]
 
 
 def _pass(url: str, due: int) -> tuple[float, float]:
-    """One worker pass over the due clocks, then the median of 20 idle passes (seconds)."""
+    """The worker's passes until the due clocks are fired and their messages delivered, then the
+    median of 20 idle passes (seconds). A pass stops delivering after its time budget (so sweeps
+    keep their pace under a backlog): on a slow machine the work takes more than one pass."""
     engine = core_db.make_engine(url)
     core_db.set_engine(engine)
+    fired = delivered = 0
     t0 = time.perf_counter()
-    result = run_pass(batch=1000)
+    while True:
+        result = run_pass(batch=1000)
+        if not (result.fired or result.delivered):
+            break
+        fired, delivered = fired + result.fired, delivered + result.delivered
     seconds = time.perf_counter() - t0
-    assert result.fired == due and result.delivered == due, result
+    assert fired == due and delivered == due, (fired, delivered)
     empty = []
     for _ in range(20):
         t1 = time.perf_counter()

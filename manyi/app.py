@@ -18,14 +18,14 @@ def create_app() -> FastAPI:
     from manyi.api import errors, openapi
     from manyi.api.body_limit import BodySizeLimit
     from manyi.api.query import clean_url
-    from manyi.api.routers import ROUTERS
     from manyi.console import app as console
-    from manyi.console.order_files import UPLOAD_BODY_MAX, UPLOAD_PATH
+    from manyi.console.orders.files import UPLOAD_BODY_MAX, UPLOAD_PATH
     from manyi.core.settings import get_settings
     from manyi.hub.wiring import install_hooks
     from manyi.notify.triggers import install_hooks as install_notify_triggers
     from manyi.ops import health, metrics
     from manyi.ops.headers import SecurityHeaders
+    from manyi.routers import ROUTERS
 
     # clean_url runs before every route's own dependencies: a NUL or an endless value in the URL
     # is refused before any database work.

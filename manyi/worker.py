@@ -79,7 +79,7 @@ class Worker:
             heartbeat.beat(force=once)
             if result.fired or result.delivered:
                 log.info("worker_pass", fired=result.fired, delivered=result.delivered)
-            if once:
-                break
             if not (result.fired or result.delivered):
+                if once:  # drained: a pass stops delivering after its time budget, so one is not enough
+                    break
                 time.sleep(self.idle_seconds)

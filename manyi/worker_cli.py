@@ -11,7 +11,7 @@ def register(app: typer.Typer) -> None:
     @app.command("worker")
     @cli_errors
     def worker(
-        once: bool = typer.Option(False, "--once", help="Run one pass and exit"),
+        once: bool = typer.Option(False, "--once", help="Work until nothing is due, then exit"),
         batch: int = typer.Option(
             0, "--batch", min=0, help="Clocks or messages per transaction (0: setting)"
         ),

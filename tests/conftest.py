@@ -29,7 +29,8 @@ os.environ.setdefault("MANYI_ENV", "dev")
 from manyi.core import db as core_db
 from manyi.core.model_registry import load_all_models
 
-pytest_plugins = ["tests.operator_fixture"]
+# Shared fixtures (tests/fixtures/): the operator, API clients, console staff and the live browser.
+pytest_plugins = ["tests.fixtures.operator", "tests.fixtures.api", "tests.fixtures.console"]
 
 PG_URL = os.environ.get("MANYI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REQUIRE_PG = os.environ.get("MANYI_REQUIRE_POSTGRES") == "1"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Protocol
 
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
@@ -14,8 +14,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
-from manyi.api.deps import Ctx
 from manyi.api.errors import ApiError
 from manyi.api.query import Attribute, apply, order_by, parse_list_query, select_fields
 from manyi.core.errors import NotFound, StaleVersion
@@ -32,6 +32,22 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         412: "Changed by someone else (stale If-Match) / 已被他人修改",
     }.items()
 }
+
+
+class _Actor(Protocol):
+    @property
+    def username(self) -> str: ...
+    @property
+    def user_id(self) -> int: ...
+
+
+class Caller(Protocol):
+    """What the toolkit needs of a request context (manyi.auth.deps.Ctx): api/ imports no concept."""
+
+    @property
+    def session(self) -> Session: ...
+    @property
+    def principal(self) -> _Actor: ...
 
 
 def _numeric_text(value: Any) -> Any:
@@ -163,7 +179,7 @@ def reply(
 
 def list_page(
     request: Request,
-    c: Ctx,
+    c: Caller,
     *,
     model: Any,
     attributes: Mapping[str, Attribute],
@@ -188,7 +204,7 @@ def list_page(
 
 
 def audit(
-    c: Ctx,
+    c: Caller,
     *,
     action: str,
     resource: str,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy.orm import Session
 
-from manyi.api.deps import Ctx, ctx, db
+from manyi.auth.deps import Ctx, ctx, db
 from manyi.auth.flows import login_flow
 from manyi.auth.service import TOKEN_LIFETIME, revoke_token
 

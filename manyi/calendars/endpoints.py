@@ -20,9 +20,9 @@ from manyi.api.admin import (
     reply,
     version_etag,
 )
-from manyi.api.deps import Ctx, ctx
 from manyi.api.errors import ApiError
 from manyi.api.query import Attribute, parse_datetime, parse_fields
+from manyi.auth.deps import Ctx, ctx
 from manyi.calendars import service
 from manyi.calendars.arithmetic import INDEX_FIRST_YEAR, INDEX_LAST_YEAR
 from manyi.calendars.models import Calendar

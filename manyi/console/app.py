@@ -19,6 +19,7 @@ from manyi.console import i18n
 from manyi.console import session as console_session
 from manyi.console.auth_pages import router as auth_router
 from manyi.console.deps import LoginRequired
+from manyi.console.i18n import CONSOLE_DIR, SCREENS
 from manyi.console.templating import render_template
 from manyi.core.errors import ManyiError
 
@@ -85,10 +86,19 @@ def _wrap(app: FastAPI, exc_class: Any, message_of: Any, status_of: Any) -> None
     app.add_exception_handler(exc_class, handler)
 
 
+def _static_files() -> StaticFiles:
+    """/static/<file> from the shell's folder, then from each screen's (console/<screen>/static):
+    a screen keeps its own CSS and scripts, and their URLs stay flat."""
+    static = StaticFiles(directory=STATIC_DIR)
+    screens = [CONSOLE_DIR / name / "static" for name in SCREENS]
+    static.all_directories = [*static.all_directories, *(d for d in screens if d.is_dir())]
+    return static
+
+
 def install(app: FastAPI) -> None:
     from manyi.console.pages import PAGES  # the page modules, imported late: they import services
 
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", _static_files(), name="static")
 
     @app.get("/static-vendor/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:

@@ -22,6 +22,7 @@ from manyi.core.db import unit_of_work
 from manyi.core.errors import ManyiError, NotFound, PermissionDenied
 from manyi.core.limits import INT64_MAX, TextTooLong, is_whole_number
 from manyi.notify.inbox import unread_count
+from manyi.orders.queries import Viewer, viewer_of
 
 # The furthest page a console list goes to: far beyond any real list, and page x size stays a
 # number every database can bind.
@@ -74,6 +75,10 @@ class Page:
 
     def scope(self) -> frozenset[str] | None:
         return scope_regions(self.session, self.principal)
+
+    def viewer(self) -> Viewer:
+        """Whose orders this page may show (manyi.orders.queries: the one visibility rule)."""
+        return viewer_of(self.session, self.principal)
 
     def in_scope(self, region_code: str | None) -> bool:
         return in_scope(self.session, self.principal, region_code)

@@ -1,7 +1,7 @@
 """Console languages: message ids are English; zh-CN (the default) comes from gettext catalogs.
 
-Each page module keeps its own catalog `locale/zh_CN/<page>.po`, so pages can be added without
-touching one shared file; the catalogs are merged at start-up. Catalogs are read with Babel directly
+The shell keeps its catalogs in `locale/zh_CN/`, each screen its own in `<screen>/locale/zh_CN/`, so
+pages can be added without touching one shared file; the catalogs are merged at start-up. Catalogs are read with Babel directly
 from the .po files (no compile step, nothing generated to forget)."""
 
 from __future__ import annotations
@@ -18,7 +18,18 @@ from babel.support import NullTranslations, Translations
 LOCALES = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
 LOCALE_COOKIE = "manyi_lang"
-LOCALE_DIR = Path(__file__).parent / "locale"
+CONSOLE_DIR = Path(__file__).parent
+LOCALE_DIR = CONSOLE_DIR / "locale"  # the shell's catalogs
+# The console's screens: each a package with its routes, view and queries beside its own templates,
+# static files and catalog (console/<screen>/templates, static, locale).
+SCREENS = ("workbench", "orders", "board", "jobs", "supervisor", "admin", "messages")
+LOCALE_DIRS = (LOCALE_DIR, *(CONSOLE_DIR / name / "locale" for name in SCREENS))
+
+
+def catalogs(locale: str) -> list[Path]:
+    """The .po files of one locale: the shell's and every screen's."""
+    return sorted(po for folder in LOCALE_DIRS for po in (folder / locale).glob("*.po"))
+
 
 _current: ContextVar[str] = ContextVar("console_locale", default=DEFAULT_LOCALE)
 
@@ -26,11 +37,11 @@ _current: ContextVar[str] = ContextVar("console_locale", default=DEFAULT_LOCALE)
 @cache
 def translations(locale: str) -> NullTranslations:
     """The merged catalogs of one locale (English is the message ids themselves)."""
-    folder = LOCALE_DIR / locale
-    if locale == "en" or not folder.is_dir():
+    found = catalogs(locale)
+    if locale == "en" or not found:
         return NullTranslations()
     merged = Translations()
-    for po in sorted(folder.glob("*.po")):
+    for po in found:
         with po.open("rb") as fh:
             catalog = read_po(fh, locale=locale)
         compiled = BytesIO()
@@ -43,7 +54,7 @@ def translations(locale: str) -> NullTranslations:
 def catalog_ids(locale: str) -> frozenset[str]:
     """Every message id translated in a locale's catalogs (for the completeness test)."""
     ids: set[str] = set()
-    for po in sorted((LOCALE_DIR / locale).glob("*.po")):
+    for po in catalogs(locale):
         with po.open("rb") as fh:
             for message in read_po(fh, locale=locale):
                 if message.id and message.string and not message.fuzzy:

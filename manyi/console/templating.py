@@ -7,18 +7,34 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    pass_context,
+    select_autoescape,
+)
 from jinja2.runtime import Context
 from markupsafe import Markup
 
 from manyi.console import i18n
+from manyi.console.i18n import CONSOLE_DIR, SCREENS
 from manyi.console.labels import label
 from manyi.core import limits
 from manyi.core.clock import zone
 from manyi.core.masking import mask_phone, mask_text
 from manyi.core.settings import get_settings
 
-TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEMPLATE_DIR = Path(__file__).parent / "templates"  # the shell's: base, login, account, errors
+
+
+def _loader() -> ChoiceLoader:
+    """The shell's templates, then each screen's own folder under its name: "board/board.html" is
+    console/board/templates/board.html, so templates keep the names pages and includes use."""
+    screens = {name: FileSystemLoader(CONSOLE_DIR / name / "templates") for name in SCREENS}
+    return ChoiceLoader([FileSystemLoader(TEMPLATE_DIR), PrefixLoader(screens, delimiter="/")])
 
 
 def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -73,7 +89,7 @@ def _masked_unless_pii(context: Context, value: Any) -> Any:
 
 def _environment() -> Environment:
     env = Environment(
-        loader=FileSystemLoader(TEMPLATE_DIR),
+        loader=_loader(),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,  # a misspelt variable is an error in tests, not a blank on a page
         finalize=_masked_unless_pii,

@@ -11,6 +11,7 @@ MODEL_MODULES = (
     "manyi.org.models",
     "manyi.customers.models",
     "manyi.calendars.models",
+    "manyi.categories.models",
     "manyi.orders.models",
     "manyi.sla.models",
     "manyi.outbox.models",

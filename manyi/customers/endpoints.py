@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import ColumnElement, false, func, select
 
 from manyi.api.body import MERGE_PATCH, json_object
-from manyi.api.deps import Ctx, ctx
 from manyi.api.errors import ApiError
 from manyi.api.query import (
     Attribute,
@@ -21,6 +20,7 @@ from manyi.api.query import (
     select_fields,
 )
 from manyi.api.urls import public_base
+from manyi.auth.deps import Ctx, ctx
 from manyi.core.errors import NotFound, PermissionDenied, StaleVersion
 from manyi.customers import service
 from manyi.customers.models import Customer

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from manyi.api.deps import Ctx, ctx
+from manyi.auth.deps import Ctx, ctx
 from manyi.core.errors import NotFound
 from manyi.customers.history import customer_history, shown_changes
 from manyi.customers.models import Customer

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from faker import Faker
 from sqlalchemy import func, select
 
+from manyi.bulk.writer import write_orders
 from manyi.calendars.service import get_calendar
 from manyi.core.clock import now
 from manyi.core.db import session_factory, unit_of_work
@@ -16,7 +17,6 @@ from manyi.core.errors import Conflict
 from manyi.demo.customers import build_customers
 from manyi.demo.orders import order_specs
 from manyi.demo.organisation import build_organisation
-from manyi.orders.bulk import write_orders
 from manyi.orders.models import WorkOrder
 from manyi.org.models import Department, User
 from manyi.org.regions import seed_regions

@@ -1,4 +1,4 @@
-"""Realistic work-order histories for the demo, as specs for the bulk writer (manyi.orders.bulk).
+"""Realistic work-order histories for the demo, as specs for the bulk writer (manyi.bulk.writer).
 
 Most orders are handled in time, ~8% breach their first contact (or, on the install pipeline of
 installs, moves and removals, their extraction by the back office), some wait on the customer, some
@@ -20,11 +20,11 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from manyi.bulk.writer import OrderSpec, Step
 from manyi.calendars.arithmetic import WorkingCalendar
+from manyi.categories.tree import category_by_code
 from manyi.customers.models import Customer, Subscription
 from manyi.demo.organisation import DemoOrg
-from manyi.orders.bulk import OrderSpec, Step
-from manyi.orders.categories import category_by_code
 from manyi.orders.lifecycle import ANSWER_AT_ONCE_TYPES, ON_SITE_TYPES
 from manyi.orders.routing import route
 

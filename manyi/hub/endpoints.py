@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Response
 from fastapi.responses import JSONResponse
 
-from manyi.api.deps import Ctx, ctx
+from manyi.auth.deps import Ctx, ctx
 from manyi.hub import service
 from manyi.hub.models import HubSubscription
 from manyi.hub.schemas import EventSubscription, EventSubscriptionInput

@@ -228,10 +228,3 @@ def emit(
         )
         written += 1
     return written
-
-
-def install_hooks() -> None:
-    """Let ticket and customer changes emit hub events (idempotent); called at app and worker startup."""
-    from manyi.hub.wiring import install_hooks as install
-
-    install()

@@ -33,7 +33,7 @@ def _ticket_events(order: WorkOrder, kind: str, changes: dict[str, tuple[Any, An
 def on_order(session: Session, order: WorkOrder, kind: str, changes: dict[str, tuple[Any, Any]]) -> None:
     if not subscribers(session, "troubleTicket"):
         return  # the common case: nobody listens, so do not even render the ticket
-    from manyi.orders.tmf import documents
+    from manyi.orders.tmf.documents import documents
 
     session.flush()
     document = documents(session, [order], base_url=public_base())[0]

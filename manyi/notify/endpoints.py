@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from manyi.api.deps import Ctx, ctx
+from manyi.auth.deps import Ctx, ctx
 from manyi.core.clock import now
 from manyi.notify import inbox
 

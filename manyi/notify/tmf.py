@@ -16,8 +16,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select
 
-from manyi.api.deps import Ctx, ctx
 from manyi.api.query import Attribute, apply, parse_datetime, parse_list_query, select_fields
+from manyi.auth.deps import Ctx, ctx
 from manyi.auth.service import in_scope
 from manyi.core.errors import NotFound, ValidationFailed
 from manyi.core.masking import mask_phone

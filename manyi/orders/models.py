@@ -1,4 +1,4 @@
-"""Work orders (工单), their categories, relations, notes, attachments, history and routing rules."""
+"""Work orders (工单), their relations, notes, attachments, history and routing rules."""
 
 from __future__ import annotations
 
@@ -26,20 +26,6 @@ from manyi.core.refdata import register_tables
 from manyi.core.sequences import define_sequence
 
 ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite's rowid alias must be INTEGER
-
-
-class Category(Base):
-    """A node of the configurable category tree; path is the '/'-joined codes from the root."""
-
-    __tablename__ = "categories"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(128))
-    name_en: Mapped[str | None] = mapped_column(String(128))
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
-    path: Mapped[str] = mapped_column(String(512), index=True)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 LIVE = text("deleted_at IS NULL")
@@ -262,4 +248,4 @@ class RoutingRule(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-register_tables("categories", "routing_rules")
+register_tables("routing_rules")

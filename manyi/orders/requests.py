@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from manyi.categories.tree import CategoryInfo, category_by_code
 from manyi.core.errors import ValidationFailed
 from manyi.customers.models import Customer, Subscription
 from manyi.orders import lifecycle
-from manyi.orders.categories import CategoryInfo, category_by_code
 from manyi.org.reference import region_index
 
 

@@ -9,11 +9,12 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from manyi.categories.models import Category
 from manyi.core.errors import NotFound, ValidationFailed
 from manyi.core.refdata import cached
 from manyi.customers.models import PRODUCTS
 from manyi.orders.lifecycle import OPEN_STATUSES, ORDER_TYPES
-from manyi.orders.models import Category, RoutingRule, WorkOrder
+from manyi.orders.models import RoutingRule, WorkOrder
 from manyi.org.models import Team, User
 from manyi.org.reference import region_chain, region_index
 

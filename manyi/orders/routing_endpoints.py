@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import Field
 from sqlalchemy import select
 
 from manyi.api.admin import (
@@ -15,10 +14,7 @@ from manyi.api.admin import (
     MERGE_PATCH,
     PATCH_BODY,
     TAG,
-    Input,
-    Ref,
     RefOut,
-    Resource,
     audit,
     changes,
     check_if_match,
@@ -29,52 +25,17 @@ from manyi.api.admin import (
     numeric_id,
     reply,
 )
-from manyi.api.deps import Ctx, ctx
 from manyi.api.query import Attribute, parse_bool, parse_fields
+from manyi.auth.deps import Ctx, ctx
 from manyi.orders import routing
 from manyi.orders.models import RoutingRule
+from manyi.orders.schemas import RuleCreate, RuleOut, RuleUpdate
 from manyi.org.reference import team_name
 
 BASE = "/api/v1/routingRules"
 TEAMS = "/api/v1/teams"
 router = APIRouter(prefix=BASE, tags=[TAG], responses=ERRORS)
 RENAMES = {"team": "team_id", "category_path": "category_path_prefix"}
-
-
-class RuleCriteria(Input):
-    """Null matches anything; among matching active rules the lowest rank wins."""
-
-    order_type: str | None = Field(None, max_length=16, description="complaint, fault, install, …")
-    category_path: str | None = Field(None, max_length=512, description="a category path, e.g. NET")
-    product: str | None = Field(None, max_length=16, description="mobile, broadband, iptv")
-    region_code: str | None = Field(None, max_length=12, description="a region covers its districts")
-    required_skill: str | None = Field(None, max_length=32, description="assign to members having it")
-
-
-class RuleCreate(RuleCriteria):
-    team: Ref
-    rank: int = Field(100, ge=0, le=1_000_000)
-    active: bool = True
-
-
-class RuleUpdate(RuleCriteria):
-    team: Ref | None = None
-    rank: int | None = Field(None, ge=0, le=1_000_000)
-    active: bool | None = None
-
-
-class RuleOut(Resource):
-    id: str
-    href: str
-    at_type: str = Field("RoutingRule", alias="@type")
-    rank: int
-    order_type: str | None
-    category_path: str | None
-    product: str | None
-    region_code: str | None
-    team: RefOut
-    required_skill: str | None
-    active: bool
 
 
 def _stored(rule: RoutingRule) -> dict[str, Any]:

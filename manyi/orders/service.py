@@ -18,13 +18,13 @@ from manyi.orders import callbacks, lifecycle
 from manyi.orders.history import EVENT_INSERT, event_row, record_event
 from manyi.orders.hooks import order_changed
 from manyi.orders.models import ORDER_NUMBERS, OrderNote, WorkOrder
-from manyi.orders.requests import check_request
-from manyi.orders.routing import check_assignee, least_loaded_member, route
+from manyi.orders.planning import plan_order
+from manyi.orders.routing import check_assignee, least_loaded_member
 from manyi.orders.texts import check_note_room, check_texts
 from manyi.orders.transfers import check_transfer_target
 from manyi.org.models import Team, User
 from manyi.org.reference import region_chain
-from manyi.sla.service import CLOCK_INSERT, insert_clocks, plan_clocks
+from manyi.sla.service import CLOCK_INSERT, insert_clocks, on_order_changed
 
 CHANNELS = ("hotline", "hall", "web", "app", "sms", "partner", "field", "system")
 SEVERITIES = ("critical", "major", "minor")
@@ -81,22 +81,6 @@ def _choice(value: Any, allowed: tuple[str, ...], field: str) -> None:
         raise ValidationFailed(f"{field}: expected one of {', '.join(allowed)}, got {value!r}", field=field)
 
 
-class _Probe:
-    """The fields of an order about to be inserted that routing and SLA policy choice read."""
-
-    def __init__(self, **values: Any) -> None:
-        self.type: str = values["type"]
-        self.channel: str = values["channel"]
-        self.priority: int = values["priority"]
-        self.region_code: str = values["region_code"]
-        self.product: str | None = values["product"]
-        self.customer_id: int | None = values["customer_id"]
-        self.category_id: int | None = values["category_id"]
-        self.team_id: int | None = None
-        self.sla_policy_id: int | None = None
-        self.sla_provisional = False
-
-
 def create_order(
     session: Session,
     *,
@@ -140,16 +124,18 @@ def create_order(
     _choice(severity, SEVERITIES, "severity")
     if not description or not description.strip():
         raise ValidationFailed("description: expected a non-empty text", field="description")
-    checked = check_request(
+    planned = plan_order(
         session,
         type=type,
-        priority=priority,
+        channel=channel,
         region_code=region_code,
+        priority=priority,
         category_code=category_code,
         customer_id=customer_id,
         subscription_id=subscription_id,
+        at=at,
     )
-    category, product = checked.category, checked.product
+    category, product = planned.category, planned.product
     parent = session.get(WorkOrder, parent_id) if parent_id is not None else None
     if parent_id is not None and (parent is None or parent.deleted_at is not None):
         raise ValidationFailed(f"parent: unknown work order id {parent_id}", field="parent")
@@ -181,12 +167,12 @@ def create_order(
         updated_at=at,
         version=1,
     )
-    probe = _Probe(**values)  # what routing and policy matching look at
-    rule = route(session, order=probe, category_path=category.path if category else None)
-    values["team_id"] = probe.team_id = rule.team_id if rule is not None else None
-
-    clocks = plan_clocks(session, order=probe, at=at)
-    values.update(sla_policy_id=probe.sla_policy_id, sla_provisional=bool(probe.sla_provisional))
+    clocks = planned.clocks.rows
+    values.update(
+        team_id=planned.team_id,
+        sla_policy_id=planned.clocks.policy_id,
+        sla_provisional=planned.clocks.provisional,
+    )
     event = event_row(
         order_id=None,
         action="created",
@@ -315,8 +301,6 @@ def transition_order(
         session, order=order, action=action, outcome=outcome, note=reason, actor_id=actor_id, at=at
     )
     session.flush()
-    from manyi.sla.service import on_order_changed
-
     on_order_changed(session, order=order, old_status=old_status, old_stage=old_stage, at=at)
     session.flush()
     changes = {k: (before[k], after[k]) for k in before if before[k] != after[k]}

@@ -7,28 +7,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from manyi.categories.tree import category_by_id
 from manyi.core.clock import ensure_aware, now
 from manyi.core.errors import Conflict, StaleVersion, ValidationFailed
 from manyi.orders import lifecycle
-from manyi.orders.categories import category_by_id
 from manyi.orders.history import record_event
 from manyi.orders.hooks import order_changed
 from manyi.orders.models import WorkOrder
+from manyi.orders.queries import Viewer, visible_orders
 from manyi.orders.routing import route
 from manyi.orders.service import get_order
 from manyi.org.reference import region_index
 
 
-def pending_orders(
-    session: Session, *, scope: frozenset[str] | None, offset: int = 0, limit: int = 50
-) -> list[WorkOrder]:
-    """Live orders awaiting their region inside the scope, oldest first (limit + 1 tell of more)."""
-    statement = select(WorkOrder).where(WorkOrder.region_pending.is_(True), WorkOrder.deleted_at.is_(None))
-    if scope is not None:
-        statement = statement.where(WorkOrder.region_code.in_(sorted(scope)))
+def pending_orders(session: Session, *, viewer: Viewer, offset: int = 0, limit: int = 50) -> list[WorkOrder]:
+    """The viewer's orders awaiting their region, oldest first (limit + 1 tell of more)."""
+    statement = visible_orders(viewer).where(WorkOrder.region_pending.is_(True))
     return list(
         session.scalars(
             statement.order_by(WorkOrder.created_at, WorkOrder.id).offset(offset).limit(limit + 1)

@@ -27,9 +27,9 @@ from manyi.api.admin import (
     reply,
     version_etag,
 )
-from manyi.api.deps import Ctx, ctx
 from manyi.api.errors import ApiError
 from manyi.api.query import Attribute, parse_bool, parse_datetime, parse_fields
+from manyi.auth.deps import Ctx, ctx
 from manyi.auth.permissions import ROLES
 from manyi.auth.service import user_reach
 from manyi.core.errors import NotFound

@@ -11,12 +11,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from starlette.datastructures import QueryParams
 
-from manyi.api.deps import Ctx, ctx
 from manyi.api.errors import ApiError
 from manyi.api.query import parse_fields, parse_list_query, select_fields
+from manyi.auth.deps import Ctx, ctx
 from manyi.core.errors import NotFound
 from manyi.org.region_queries import (
     LEVELS,
@@ -27,34 +26,12 @@ from manyi.org.region_queries import (
     search_regions,
     visible,
 )
+from manyi.org.schemas import RegionNode, RegionOut
 
 REGIONS = "/api/v1/regions"
 TAG = "regions 行政区划"
 router = APIRouter(prefix="/api/v1", tags=[TAG])
 MAX_DEPTH = 3
-
-
-class PathOut(BaseModel):
-    code: str
-    name: str
-
-
-class RegionOut(BaseModel):
-    id: str
-    href: str
-    code: str
-    name: str
-    level: str
-    parentCode: str | None  # noqa: N815 - the API's camelCase
-    path: list[PathOut]
-    label: str
-
-
-class RegionNode(BaseModel):
-    code: str
-    name: str
-    level: str
-    children: list[RegionNode] = []
 
 
 def _document(v: RegionView) -> dict[str, Any]:

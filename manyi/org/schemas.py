@@ -1,10 +1,10 @@
-"""Request and response bodies of the team and user admin API."""
+"""Request and response bodies of the team and user admin API, and of `/api/v1/regions`."""
 
 from __future__ import annotations
 
 from typing import Annotated, ClassVar
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from manyi.api.admin import Input, Ref, RefOut, Resource
 from manyi.auth.permissions import ROLES
@@ -96,3 +96,26 @@ class UserOut(Resource):
 
 class UserWritten(UserOut):
     revoked_tokens: int = Field(description="the user's tokens revoked by this change (they log in again)")
+
+
+class PathOut(BaseModel):
+    code: str
+    name: str
+
+
+class RegionOut(BaseModel):
+    id: str
+    href: str
+    code: str
+    name: str
+    level: str
+    parentCode: str | None  # noqa: N815 - the API's camelCase
+    path: list[PathOut]
+    label: str
+
+
+class RegionNode(BaseModel):
+    code: str
+    name: str
+    level: str
+    children: list[RegionNode] = []

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from manyi.calendars.models import Calendar, HolidayYear
 from manyi.calendars.service import seed_calendars
+from manyi.categories.models import Category
+from manyi.categories.tree import seed_categories
 from manyi.core.errors import ValidationFailed
-from manyi.orders.categories import seed_categories
-from manyi.orders.models import Category
 from manyi.org.models import User
 from manyi.org.regions import PROVINCE_HINT, find_province, seed_province, unknown_province
 from manyi.org.service import create_user

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from manyi.api.admin import (
@@ -15,8 +14,6 @@ from manyi.api.admin import (
     MERGE_PATCH,
     PATCH_BODY,
     TAG,
-    Input,
-    Resource,
     audit,
     changes,
     check_if_match,
@@ -27,81 +24,15 @@ from manyi.api.admin import (
     reply,
     version_etag,
 )
-from manyi.api.deps import Ctx, ctx
 from manyi.api.query import Attribute, parse_bool, parse_fields
-from manyi.sla import admin
+from manyi.auth.deps import Ctx, ctx
+from manyi.sla import policy_service
 from manyi.sla.models import SlaPolicy, SlaTarget
 from manyi.sla.policies import TargetData
+from manyi.sla.schemas import PolicyCreate, PolicyOut, PolicyUpdate, PolicyWritten, Target
 
 BASE = "/api/v1/slaPolicies"
 router = APIRouter(prefix=BASE, tags=[TAG], responses=ERRORS)
-
-Kind = Literal["extraction", "first_contact", "appointment", "response", "installation", "resolution"]
-Unit = Literal["working_hours", "working_days", "natural_hours", "natural_days"]
-Names = list[Annotated[str, Field(max_length=512)]]
-
-
-class Target(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    kind: Kind
-    amount: float = Field(gt=0, le=100_000, description="e.g. 2 working_hours, 3 working_days")
-    unit: Unit
-
-
-class PolicyCriteria(Input):
-    """Null or an empty list matches anything; the lowest rank among matching active policies wins."""
-
-    order_types: Names | None = Field(None, max_length=20, description="complaint, fault, install, …")
-    category_path_prefixes: Names | None = Field(None, max_length=50, description="category paths, e.g. NET")
-    products: Names | None = Field(None, max_length=10, description="mobile, broadband, iptv")
-    brands: Names | None = Field(None, max_length=10, description="gotone, mzone, easyown")
-    vip_levels: list[int] | None = Field(None, max_length=10, description="0 none … 3 diamond")
-    priorities: list[int] | None = Field(None, max_length=10, description="1 highest … 4 lowest")
-    channels: Names | None = Field(None, max_length=20, description="hotline, hall, web, …")
-    region_codes: Names | None = Field(None, max_length=200, description="a region covers its districts")
-
-
-class PolicyCreate(PolicyCriteria):
-    name: str = Field(min_length=1, max_length=128)
-    rank: int = Field(100, ge=0, le=1_000_000)
-    calendar: str | None = Field(None, max_length=64, description="null: the team's, region's or default")
-    warning_share: float | None = Field(None, gt=0, lt=1, description="warn at this share of the limit")
-    active: bool = True
-    targets: list[Target] = Field(min_length=1, max_length=4)
-
-
-class PolicyUpdate(PolicyCriteria):
-    name: str | None = Field(None, min_length=1, max_length=128)
-    rank: int | None = Field(None, ge=0, le=1_000_000)
-    calendar: str | None = Field(None, max_length=64)
-    warning_share: float | None = Field(None, gt=0, lt=1)
-    active: bool | None = None
-    targets: list[Target] | None = Field(None, min_length=1, max_length=4)
-
-
-class PolicyOut(Resource):
-    id: str
-    href: str
-    at_type: str = Field("SlaPolicy", alias="@type")
-    name: str
-    rank: int
-    order_types: list[str] | None
-    category_path_prefixes: list[str] | None
-    products: list[str] | None
-    brands: list[str] | None
-    vip_levels: list[int] | None
-    priorities: list[int] | None
-    channels: list[str] | None
-    region_codes: list[str] | None
-    calendar: str | None
-    warning_share: float
-    active: bool
-    version: int
-    targets: list[Target]
-
-
-class PolicyWritten(PolicyOut):
-    recomputed_clocks: int = Field(description="open SLA clocks recomputed by this change")
 
 
 def _documents(c: Ctx, policies: list[SlaPolicy]) -> list[dict[str, Any]]:
@@ -124,7 +55,7 @@ def _documents(c: Ctx, policies: list[SlaPolicy]) -> list[dict[str, Any]]:
             active=p.active,
             version=p.version,
             targets=targets.get(p.id, []),
-            **{key: getattr(p, key) for key in admin.CRITERIA},
+            **{key: getattr(p, key) for key in policy_service.CRITERIA},
         ).model_dump(by_alias=True)
         for p in policies
     ]
@@ -160,7 +91,7 @@ def list_policies(request: Request, c: Annotated[Ctx, Depends(ctx)]) -> JSONResp
 
 
 def _policy(c: Ctx, id: str) -> SlaPolicy:
-    return admin.get_policy(c.session, policy_id=numeric_id(id, "SLA policy"))
+    return policy_service.get_policy(c.session, policy_id=numeric_id(id, "SLA policy"))
 
 
 @router.get("/{id}", summary="Get an SLA policy / 查看时限策略", response_model=PolicyOut)
@@ -187,8 +118,8 @@ def _targets(targets: list[Target]) -> list[TargetData]:
 )
 def create_policy(body: PolicyCreate, c: Annotated[Ctx, Depends(ctx)]) -> JSONResponse:
     c.require("config:write")
-    criteria = {key: getattr(body, key) for key in admin.CRITERIA}
-    policy = admin.create_policy(
+    criteria = {key: getattr(body, key) for key in policy_service.CRITERIA}
+    policy = policy_service.create_policy(
         c.session,
         name=body.name,
         rank=body.rank,
@@ -228,7 +159,7 @@ def patch_policy(
     not_null(body, "name", "rank", "warning_share", "active", "targets")
     if values.get("targets") is not None:
         values["targets"] = _targets(body.targets or [])
-    result = admin.update_policy(c.session, policy_id=policy.id, changes=values)
+    result = policy_service.update_policy(c.session, policy_id=policy.id, changes=values)
     after = _documents(c, [result.policy])[0]
     c.session.commit()
     audit(

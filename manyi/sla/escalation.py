@@ -1,7 +1,7 @@
 """The escalation ladder: which step a due clock fires next, who is told, and what is written.
 
 One owner for the worker's sweep (manyi.sla.tasks) and the bulk writer, which replays the sweeps
-that would have run by a given instant (manyi.orders.bulk_clocks). `next_rung` is pure and works on
+that would have run by a given instant (manyi.bulk.clocks). `next_rung` is pure and works on
 any instants that add and compare: aware datetimes with timedelta delays in the sweep, integer
 microseconds in the bulk path.
 """

@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 from manyi.core.clock import now, zone
 from manyi.core.db import is_postgres
 from manyi.orders.models import WorkOrder
+from manyi.orders.queries import Viewer, visible
 from manyi.sla.models import HEADLINE_KIND, STAGE_KINDS, SlaClock, TimelinessDay, TimelinessDaySummed
 
 Tallies = dict[tuple[int | None, str], "Tally"]
@@ -156,11 +157,9 @@ def _settled_query(*, start: datetime, end: datetime, at: datetime, regions: fro
                 and_(overdue, c.due_at >= start, c.due_at < end),
             ),
             settled_at <= at,
-            WorkOrder.deleted_at.is_(None),
+            *visible(Viewer(regions=regions)),
         )
     )
-    if regions is not None:
-        query = query.where(WorkOrder.region_code.in_(sorted(regions)))
     return query
 
 

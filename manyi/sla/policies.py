@@ -12,11 +12,11 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from manyi.categories.tree import category_path
 from manyi.core.errors import ValidationFailed
 from manyi.core.refdata import cached
 from manyi.core.settings import get_settings
 from manyi.customers.models import Customer
-from manyi.orders.categories import category_path
 from manyi.org.reference import region_chain, region_index, team_calendar
 from manyi.sla.models import TARGET_KINDS, SlaPolicy, SlaTarget
 from manyi.sla.rules import STARTS_WHEN_HANDED_ON, OrderFacts, policy_matches
@@ -59,8 +59,6 @@ class OrderLike(Protocol):
     channel: str
     region_code: str
     team_id: int | None
-    sla_policy_id: int | None
-    sla_provisional: bool
 
 
 def _targets(rows: list[SlaTarget]) -> tuple[TargetData, ...]:

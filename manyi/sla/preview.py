@@ -1,5 +1,5 @@
 """The SLA deadlines an order would get if it were created now, computed without saving anything:
-the same routing, policy choice, calendar and clock planning as manyi.orders.service.create_order."""
+the plan manyi.orders.service.create_order inserts (manyi.orders.planning.plan_order)."""
 
 from __future__ import annotations
 
@@ -9,26 +9,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from manyi.core.clock import ensure_aware, now
-from manyi.orders.requests import check_request
-from manyi.orders.routing import route
+from manyi.orders.planning import plan_order
 from manyi.sla.policies import active_policies
-from manyi.sla.service import plan_clocks
-
-
-@dataclass
-class OrderProbe:
-    """The fields of a not-yet-created order that routing and policy choice read (as create_order's)."""
-
-    type: str
-    channel: str
-    priority: int
-    region_code: str
-    product: str | None
-    customer_id: int | None
-    category_id: int | None
-    team_id: int | None = None
-    sla_policy_id: int | None = None
-    sla_provisional: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,34 +51,23 @@ def preview_deadlines(
 ) -> DeadlinePreview:
     """Return the team and the SLA deadlines create_order would give this order at `at`; write nothing."""
     at = ensure_aware(at or now(), field="at")
-    checked = check_request(
+    planned = plan_order(
         session,
         type=type,
-        priority=priority,
+        channel=channel,
         region_code=region_code,
+        priority=priority,
         category_code=category_code,
         customer_id=customer_id,
         subscription_id=subscription_id,
+        at=at,
     )
-    category, product = checked.category, checked.product
-    probe = OrderProbe(
-        type=type,
-        channel=channel,
-        priority=priority,
-        region_code=region_code,
-        product=product,
-        customer_id=customer_id,
-        category_id=category.id if category else None,
-    )
-    # The team matters: a policy without a calendar runs on the team's calendar (calendar_for).
-    rule = route(session, order=probe, category_path=category.path if category else None)
-    probe.team_id = rule.team_id if rule is not None else None
-    clocks = plan_clocks(session, order=probe, at=at)
-    policy_name = next((p.name for p in active_policies(session) if p.id == probe.sla_policy_id), None)
+    policy_id = planned.clocks.policy_id
+    policy_name = next((p.name for p in active_policies(session) if p.id == policy_id), None)
     return DeadlinePreview(
         at=at,
-        team_id=probe.team_id,
-        policy_id=probe.sla_policy_id,
+        team_id=planned.team_id,
+        policy_id=policy_id,
         policy_name=policy_name,
         deadlines=[
             Deadline(
@@ -108,6 +79,6 @@ def preview_deadlines(
                 calendar_name=c["calendar_name"],
                 provisional=bool(c["provisional"]),
             )
-            for c in clocks
+            for c in planned.clocks.rows
         ],
     )

@@ -67,23 +67,32 @@ def _plan_clock(
     }
 
 
-def plan_clocks(session: Session, *, order: OrderLike, at: datetime) -> list[dict[str, Any]]:
-    """Rows of one clock per target of the policy that matches the order (which may not exist yet),
-    but for the targets that start later (rules.STARTS_WHEN_HANDED_ON); sets the order's policy and
-    provisional flag."""
+@dataclass(frozen=True)
+class ClockPlan:
+    """The clocks a new order starts: its policy (None: no policy matches) and one row per clock."""
+
+    policy_id: int | None
+    rows: list[dict[str, Any]]
+
+    @property
+    def provisional(self) -> bool:
+        """Some deadline lies past the calendar's holiday data (recomputed once it is loaded)."""
+        return any(c["provisional"] for c in self.rows)
+
+
+def plan_clocks(session: Session, *, order: OrderLike, at: datetime) -> ClockPlan:
+    """One clock per target of the policy that matches the order (which may not exist yet), but for
+    the targets that start later (rules.STARTS_WHEN_HANDED_ON)."""
     policy = choose_policy(session, order=order)
     if policy is None:
-        order.sla_policy_id, order.sla_provisional = None, False
-        return []
+        return ClockPlan(None, [])
     cal = get_calendar(session, name=calendar_for(session, order=order, policy=policy))
-    clocks = [
+    rows = [
         _plan_clock(policy=policy, target=t, cal=cal, at=at)
         for t in policy.targets
         if t.kind not in STARTS_WHEN_HANDED_ON
     ]
-    order.sla_policy_id = policy.id
-    order.sla_provisional = any(c["provisional"] for c in clocks)
-    return clocks
+    return ClockPlan(policy.id, rows)
 
 
 CLOCK_INSERT = FastInsert(
@@ -192,7 +201,7 @@ def move_clock(
     team_id: int | None,
 ) -> bool:
     """Move one clock (on its calendar) after its order, now with team_id, went from old_status to
-    (status, stage); return True when it re-opened. Shared with the bulk writer (manyi.orders.bulk),
+    (status, stage); return True when it re-opened. Shared with the bulk writer (manyi.bulk.writer),
     so both apply the same pause, resume, met, settle and re-open rules."""
     if (
         clock.state == "met"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.conftest import Api
-from tests.api.test_tickets import BASE as TICKETS
-from tests.api.test_tickets import new_ticket
+from tests.fixtures.api import Api
+from tests.orders.tmf.test_tickets import BASE as TICKETS
+from tests.orders.tmf.test_tickets import new_ticket
 
 V1 = "/api/v1"
 MERGE = {"Content-Type": "application/merge-patch+json"}

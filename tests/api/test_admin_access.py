@@ -16,7 +16,7 @@ from manyi.auth.permissions import ROLE_PERMISSIONS, ROLES
 from manyi.calendars.service import set_override
 from manyi.orders.routing import create_rule
 from tests.api.admin_client import MERGE
-from tests.api.conftest import Api
+from tests.fixtures.api import Api
 
 ADMIN_PREFIXES = (
     "/api/v1/slaPolicies",

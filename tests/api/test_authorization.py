@@ -16,8 +16,8 @@ import pytest
 from manyi.app import create_app
 from manyi.auth.permissions import ROLE_PERMISSIONS, ROLES
 from manyi.customers.service import create_customer
-from tests.api.conftest import Api
-from tests.api.test_tickets import BASE, MERGE, new_ticket
+from tests.fixtures.api import Api
+from tests.orders.tmf.test_tickets import BASE, MERGE, new_ticket
 
 IN_REGION = ("330100",)  # 杭州市: contains the operator's customer and tickets in 西湖区
 OUT_REGION = ("330200",)  # 宁波市

@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from manyi.api.query import OPERATORS, RESERVED
-from tests.api.conftest import Api
-from tests.console.conftest import Console
+from tests.fixtures.api import Api
+from tests.fixtures.console import Console
 
 EXAMPLES = int(os.environ.get("MANYI_FUZZ_EXAMPLES", "120"))
 SOURCES = Path(__file__).resolve().parents[2] / "manyi"

@@ -20,11 +20,11 @@ from manyi.core.settings import get_settings
 from manyi.orders.models import WorkOrder
 from manyi.orders.service import add_note, create_order, transition_order, update_order
 from manyi.orders.texts import MAX_NOTES_PER_ORDER
-from tests.api.conftest import Api
-from tests.api.live import live_server
 from tests.api.test_probe_replay import assert_tmf_error
-from tests.console.conftest import Console, new_order
-from tests.operator_fixture import Operator
+from tests.fixtures.api import Api
+from tests.fixtures.console import Console, new_order
+from tests.fixtures.live import live_server
+from tests.fixtures.operator import Operator
 
 TICKETS = "/tmf-api/troubleTicket/v4/troubleTicket"
 MERGE = {"Content-Type": "application/merge-patch+json"}

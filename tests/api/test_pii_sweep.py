@@ -9,10 +9,10 @@ import pytest
 from manyi.app import create_app
 from manyi.orders.models import RoutingRule
 from manyi.sla.models import SlaPolicy
-from tests.api.conftest import Api
-from tests.api.test_tickets import BASE as TICKETS
-from tests.api.test_tickets import patch
-from tests.pii_fixture import ID_NUMBER, NO_PII_ROLES, PHONE, SECOND_LINE, PiiWorld, seed_pii
+from tests.fixtures.api import Api
+from tests.fixtures.pii import ID_NUMBER, NO_PII_ROLES, PHONE, SECOND_LINE, PiiWorld, seed_pii
+from tests.orders.tmf.test_tickets import BASE as TICKETS
+from tests.orders.tmf.test_tickets import patch
 
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
 

@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.api.conftest import Api
-from tests.console.conftest import Console
+from tests.fixtures.api import Api
+from tests.fixtures.console import Console
 
 TICKETS = "/tmf-api/troubleTicket/v4/troubleTicket"
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"

@@ -14,7 +14,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from manyi.app import create_app
-from tests.api.conftest import Api
+from tests.fixtures.api import Api
 
 # What the issue asks: no 5xx, and every response as documented. (Not "every schema-valid request
 # succeeds": a well-formed ticket for an unknown customer is rightly refused with 422.)

@@ -25,9 +25,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.api.conftest import Api
-from tests.api.live import live_server
 from tests.api.tmf_schema import TMF_DIR
+from tests.fixtures.api import Api
+from tests.fixtures.live import live_server
 
 SPECS = {
     "TMF621-TroubleTicket-v4.0.0.swagger.json": ("/tmf-api/troubleTicket/v4", "troubleTicket"),

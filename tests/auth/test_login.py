@@ -20,7 +20,7 @@ from manyi.auth.service import MAX_FAILURES_PER_USER, NotAuthenticated, TooManyA
 from manyi.core.clock import now
 from manyi.org import passwords
 from manyi.org.service import create_user
-from tests.api.conftest import PASSWORD, PASSWORD_HASH
+from tests.fixtures.users import PASSWORD, PASSWORD_HASH
 
 
 @pytest.fixture

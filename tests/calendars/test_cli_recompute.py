@@ -14,7 +14,7 @@ from manyi.calendars.models import CalendarOverride
 from manyi.cli import app
 from manyi.orders import service
 from manyi.sla.models import SlaClock
-from tests.operator_fixture import Operator
+from tests.fixtures.operator import Operator
 
 CST = timezone(timedelta(hours=8))
 YEAR_2027 = "kind,name,start,end\nholiday,元旦,2027-01-01,2027-01-03\n"

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 
 from manyi.orders import service
-from tests.console.conftest import Console
+from tests.fixtures.console import Console
 
 CONTROLS = ("input", "select", "textarea")
 UNLABELLED_TYPES = ("hidden", "submit", "button", "reset", "image")

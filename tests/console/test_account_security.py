@@ -13,7 +13,8 @@ from manyi.auth.models import LoginFailure
 from manyi.console.session import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from manyi.org.models import User
 from manyi.org.passwords import verify_password
-from tests.console.conftest import PASSWORD, Console, text_of
+from tests.fixtures.console import Console, text_of
+from tests.fixtures.users import PASSWORD
 
 HANGZHOU = ("330100",)
 

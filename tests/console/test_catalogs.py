@@ -59,11 +59,11 @@ def test_no_two_catalogs_translate_one_message_differently() -> None:
     or one page would silently show another page's wording."""
     from babel.messages.pofile import read_po
 
-    from manyi.console.i18n import LOCALE_DIR
+    from manyi.console.i18n import catalogs
 
     seen: dict[str, tuple[str, str]] = {}
     clashes = []
-    for po in sorted((LOCALE_DIR / "zh_CN").glob("*.po")):
+    for po in catalogs("zh_CN"):
         with po.open("rb") as fh:
             for message in read_po(fh, locale="zh_CN"):
                 if not message.id or not message.string:

@@ -7,10 +7,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from manyi.console.i18n import catalog_ids
-from manyi.console.workbench_customer import EVENT_NAMES, FIELD_NAMES, FLAG_MESSAGES
+from manyi.console.workbench.customer import EVENT_NAMES, FIELD_NAMES, FLAG_MESSAGES
 from manyi.customers import service
 from manyi.customers.models import Customer, CustomerEvent
-from tests.console.conftest import WEST_LAKE, Console, text_of
+from tests.fixtures.console import WEST_LAKE, Console, text_of
 
 
 def _flag_and_version(console: Console) -> tuple[str | None, int]:

@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from manyi.auth.models import ApiToken
 from manyi.console.session import LOGIN_CSRF_COOKIE, SESSION_COOKIE
-from tests.console.conftest import PASSWORD, Console, text_of
+from tests.fixtures.console import Console, text_of
+from tests.fixtures.users import PASSWORD
 
 
 def _login(console: Console, username: str, password: str, *, next: str = "") -> object:

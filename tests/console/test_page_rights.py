@@ -8,7 +8,7 @@ import pytest
 from manyi.auth.permissions import ROLES
 from manyi.console.navigation import ENTRIES, menu
 from manyi.console.session import CSRF_FIELD
-from tests.console.conftest import Console
+from tests.fixtures.console import Console
 
 
 @pytest.mark.parametrize("role", ROLES)

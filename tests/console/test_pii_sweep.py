@@ -11,12 +11,13 @@ import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import select
 
+from manyi.categories.models import Category
 from manyi.console.app import PAGE_ROUTERS
 from manyi.console.pages import PAGES
-from manyi.orders.models import Category, RoutingRule, WorkOrder
+from manyi.orders.models import RoutingRule, WorkOrder
 from manyi.sla.models import SlaPolicy
-from tests.console.conftest import Console, text_of
-from tests.pii_fixture import ID_NUMBER, NO_PII_ROLES, PHONE, SECOND_LINE, PiiWorld, seed_pii
+from tests.fixtures.console import Console, text_of
+from tests.fixtures.pii import ID_NUMBER, NO_PII_ROLES, PHONE, SECOND_LINE, PiiWorld, seed_pii
 
 # Downloads of uploaded files: their bytes are what was uploaded (a photo, a scan), not a page.
 NOT_PAGES = {"/orders/{number}/attachments/{attachment_id}"}

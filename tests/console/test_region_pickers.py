@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 
 from manyi.orders.models import WorkOrder
-from tests.console.conftest import Console, text_of
-from tests.console.test_workbench import _form
+from tests.console.workbench.test_workbench import _form
+from tests.fixtures.console import Console, text_of
 
 
 def test_suggestions_by_name_or_code_within_the_users_regions(console: Console) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from manyi.core.settings import get_settings
 from manyi.orders.models import OrderEvent, WorkOrder
 from manyi.sla.models import SlaClock
-from tests.console.conftest import Console
+from tests.fixtures.console import Console
 
 CST = timezone(timedelta(hours=8))
 FRIDAY_EVENING = datetime(2026, 11, 20, 17, 30, tzinfo=CST)

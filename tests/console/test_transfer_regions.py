@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from manyi.org.models import Team
-from tests.console.conftest import WEST_LAKE, Console, new_order, text_of
-from tests.console.test_order_actions import act, event_count, state
+from tests.console.orders.test_order_actions import act, event_count, state
+from tests.fixtures.console import WEST_LAKE, Console, new_order, text_of
 
 
 def _team_options(page: str) -> set[str]:

@@ -12,7 +12,7 @@ from manyi.core.errors import BadValue, ValidationFailed
 from manyi.core.limits import INT64_MAX, INT64_MIN, TextTooLong, checked_text, is_whole_number, whole_number
 from manyi.customers.models import Customer
 from manyi.org.models import Department
-from tests.operator_fixture import Operator
+from tests.fixtures.operator import Operator
 
 
 @pytest.mark.parametrize("raw", ["²", "٣", "1²", "", " ", "1.5", "0x10", "1e3", "--1", "+-1", "１２"])

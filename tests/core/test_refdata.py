@@ -15,7 +15,7 @@ from manyi.core.sequences import reserve_values
 from manyi.orders.models import ORDER_NUMBERS, RoutingRule
 from manyi.sla.models import SlaPolicy, SlaTarget
 from manyi.sla.service import order_clocks
-from tests.operator_fixture import Operator
+from tests.fixtures.operator import Operator
 from tests.orders.test_service import fault
 
 CST = timezone(timedelta(hours=8))

@@ -14,7 +14,7 @@ from manyi.customers import service
 from manyi.customers.history import customer_history, shown_changes
 from manyi.customers.models import CustomerEvent
 from manyi.org.models import User
-from tests.operator_fixture import Operator
+from tests.fixtures.operator import Operator
 
 CST = timezone(timedelta(hours=8))
 AT = datetime(2026, 11, 23, 10, 0, tzinfo=CST)

@@ -20,13 +20,14 @@ from manyi.customers import service as customers
 from manyi.hub import service as hub
 from manyi.hub.models import HubSubscription
 from manyi.hub.rules import Condition, check_callback, listener_name, matches, parse_query
+from manyi.hub.wiring import install_hooks
 from manyi.org.service import create_user
 from manyi.outbox.models import OutboxMessage
 from manyi.outbox.service import deliver_due
-from tests.api import conftest as api_conftest
-from tests.api.conftest import Api
-from tests.api.test_tickets import new_ticket
-from tests.operator_fixture import Operator
+from tests.fixtures import api as api_conftest
+from tests.fixtures.api import Api
+from tests.fixtures.operator import Operator
+from tests.orders.tmf.test_tickets import new_ticket
 
 TICKET_HUB = "/tmf-api/troubleTicket/v4/hub"
 CUSTOMER_HUB = "/tmf-api/customerManagement/v4/hub"
@@ -428,8 +429,8 @@ def test_unsubscribe_cancels_undelivered_messages(session: Session) -> None:
 
 
 def test_install_hooks_is_idempotent_and_customer_changes_emit(session: Session, operator: Operator) -> None:
-    hub.install_hooks()
-    hub.install_hooks()
+    install_hooks()
+    install_hooks()
     assert len(customers.HOOKS) == len(set(customers.HOOKS))
     hub.subscribe(
         session,

@@ -44,6 +44,7 @@ def listener() -> Listener:
 
 
 @pytest.mark.slow  # a dozen worker processes started and killed
+@pytest.mark.timeout(900)  # each start imports the app: slow when the parallel suite loads both cores
 def test_worker_killed_mid_delivery_repeats_at_most_the_event_in_flight(
     engine: Engine, session: Session, listener: Listener, capsys: pytest.CaptureFixture[str]
 ) -> None:

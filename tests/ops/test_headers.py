@@ -12,9 +12,9 @@ import time_machine
 from manyi.core.clock import now
 from manyi.ops.headers import CONSOLE_CSP
 from manyi.orders import service
-from tests.api.conftest import Api
-from tests.console.conftest import Browser, Console
-from tests.console.test_supervisor import HANGZHOU, MONDAY_10, _order
+from tests.console.supervisor.test_supervisor import HANGZHOU, MONDAY_10, _order
+from tests.fixtures.api import Api
+from tests.fixtures.console import Browser, Console
 
 EXPECTED = {
     "x-content-type-options": "nosniff",
@@ -58,8 +58,8 @@ def test_no_template_has_inline_script_or_event_handlers() -> None:
     import re
     from pathlib import Path
 
-    templates = Path(__file__).resolve().parents[2] / "manyi" / "console" / "templates"
-    for path in templates.rglob("*.html"):
+    console = Path(__file__).resolve().parents[2] / "manyi" / "console"  # the shell's and each screen's
+    for path in console.rglob("templates/*.html"):
         html = path.read_text(encoding="utf-8")
         assert not re.search(r"\son[a-z]+\s*=", html), f"{path.name}: inline event handler"
         assert "javascript:" not in html, f"{path.name}: javascript: URL"

@@ -24,9 +24,9 @@ from manyi.core import db as core_db
 from manyi.core.migrate import alembic_config
 from manyi.core.settings import reset_settings
 from manyi.ops.health import migration_heads
-from tests.api.conftest import Api
-from tests.api.live import free_port, live_server
 from tests.api.test_probe_replay import assert_tmf_error
+from tests.fixtures.api import Api
+from tests.fixtures.live import free_port, live_server
 
 TICKETS = "/tmf-api/troubleTicket/v4/troubleTicket"
 CONNECT_TIMEOUT = 2

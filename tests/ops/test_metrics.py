@@ -24,9 +24,9 @@ from manyi.ops.heartbeat import Heartbeat
 from manyi.orders.service import create_order
 from manyi.outbox.models import OutboxMessage
 from manyi.outbox.service import deliver_due
-from tests.api.conftest import Api
-from tests.api.live import free_port, live_server
-from tests.operator_fixture import Operator
+from tests.fixtures.api import Api
+from tests.fixtures.live import free_port, live_server
+from tests.fixtures.operator import Operator
 
 TOKEN = "scrape-secret-0123456789"
 TICKETS = "/tmf-api/troubleTicket/v4/troubleTicket"

@@ -12,7 +12,7 @@ from manyi.core.settings import reset_settings
 from manyi.orders import service
 from manyi.orders.attachments import add_attachment, read_attachment, relate_orders
 from manyi.orders.history import order_history
-from tests.operator_fixture import Operator
+from tests.fixtures.operator import Operator
 
 from .test_service import fault
 

@@ -18,7 +18,7 @@ from manyi.orders.history import order_history
 from manyi.orders.models import OrderCallback, OrderContact, WorkOrder
 from manyi.org.models import User
 from manyi.sla.service import order_clocks
-from tests.operator_fixture import Operator
+from tests.fixtures.operator import Operator
 
 CST = timezone(timedelta(hours=8))
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=CST)

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.orm import Session
 
+from manyi.console.board.queries import team_members
 from manyi.orders import service
-from manyi.orders.board_queries import team_members
 from manyi.orders.models import WorkOrder
 from manyi.orders.routing import least_loaded_member, open_load
-from tests.operator_fixture import Operator
+from tests.fixtures.operator import Operator
 
 CST = timezone(timedelta(hours=8))
 AT = datetime(2026, 11, 23, 10, 0, tzinfo=CST)

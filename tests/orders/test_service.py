@@ -15,7 +15,7 @@ from manyi.orders.models import WorkOrder
 from manyi.orders.routing import check_assignee
 from manyi.sla.models import SlaClock, SlaTarget
 from manyi.sla.service import order_clocks, recompute_policy_clocks
-from tests.operator_fixture import Operator
+from tests.fixtures.operator import Operator
 
 CST = timezone(timedelta(hours=8))
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=CST)

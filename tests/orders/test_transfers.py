@@ -7,12 +7,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from manyi.console.orders.overview import transfer_targets
 from manyi.orders import service
 from manyi.orders.models import OrderEvent, WorkOrder
-from manyi.orders.overview import transfer_targets
 from manyi.orders.transfers import TransferOutsideRegion, check_transfer_target, team_covers
 from manyi.org.models import Team
-from tests.operator_fixture import Operator
+from tests.fixtures.operator import Operator
 
 WEST_LAKE_CHAIN = ("330106", "330100", "330000")  # 西湖区 < 杭州市 < 浙江省
 

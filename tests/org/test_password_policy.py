@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from manyi.demo.organisation import DEMO_PASSWORD
 from manyi.org.password_policy import MAX_LENGTH, MIN_LENGTH, RULES, password_problem
-from tests.api.conftest import PASSWORD as TEST_PASSWORD
+from tests.fixtures.users import PASSWORD as TEST_PASSWORD
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from manyi.calendars.models import Calendar, HolidayDay, HolidayYear
+from manyi.categories.models import Category
 from manyi.core.db import unit_of_work
-from manyi.orders.models import Category
 from manyi.org.models import Region, User
 from manyi.org.passwords import verify_password
 from manyi.sla.models import SlaPolicy, SlaTarget

@@ -27,7 +27,7 @@ from manyi.sla.recompute import (
     calendar_year_load_flow,
 )
 from manyi.sla.service import order_clocks
-from tests.operator_fixture import Operator
+from tests.fixtures.operator import Operator
 
 CST = timezone(timedelta(hours=8))
 # The demo's case: a complaint opened on Thursday 3 December with a fraction of a second.

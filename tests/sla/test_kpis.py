@@ -15,7 +15,7 @@ from manyi.sla import kpis
 from manyi.sla.kpis import ClockRow, Tally
 from manyi.sla.models import SlaClock, TimelinessDaySummed
 from manyi.sla.tasks import sweep_due_clocks
-from tests.operator_fixture import Operator
+from tests.fixtures.operator import Operator
 
 CST = timezone(timedelta(hours=8))
 AT = datetime(2026, 11, 18, 15, 0, tzinfo=CST)  # a Wednesday afternoon

@@ -12,8 +12,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from manyi.bulk.clocks import plan_target, to_us
 from manyi.calendars.arithmetic import WorkingCalendar
-from manyi.orders.bulk_clocks import plan_target, to_us
 from manyi.sla.models import SlaClock
 from manyi.sla.policies import PolicyData, TargetData
 from manyi.sla.service import _plan_clock, _recompute, move_clock

@@ -15,7 +15,7 @@ from manyi.sla.models import SlaClock, SlaPolicy, SlaTarget
 from manyi.sla.policies import DEFAULT_POLICIES, seed_default_policies
 from manyi.sla.service import order_clocks, recompute_policy_clocks
 from manyi.sla.tasks import sweep_due_clocks
-from tests.operator_fixture import Operator
+from tests.fixtures.operator import Operator
 
 CST = timezone(timedelta(hours=8))
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=CST)  # office hours 09:00-12:00, 13:30-18:00

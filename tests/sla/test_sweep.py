@@ -21,7 +21,7 @@ from manyi.outbox.models import OutboxMessage
 from manyi.outbox.service import deliver_due
 from manyi.sla.models import SlaClock
 from manyi.sla.tasks import sweep_due_clocks
-from tests.operator_fixture import Operator
+from tests.fixtures.operator import Operator
 
 CST = timezone(timedelta(hours=8))
 MONDAY_10 = datetime(2026, 11, 2, 10, 0, tzinfo=CST)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,16 +13,15 @@ from manyi.core.clock import now
 from manyi.notify.models import NotifyMessage
 from manyi.notify.tasks import NotifyWork
 from manyi.sla.tasks import sweep_due_clocks
-from tests.console.conftest import Console, browser, console, new_order
+from tests.fixtures.console import Browser, Console, new_order
 from tests.notify.smpp.smsc import SmscProcess
 
-__all__ = ["browser", "console"]
 CST = timezone(timedelta(hours=8))
 WEST_LAKE = ("330106",)
 
 
 def test_escalation_in_the_supervisors_inbox_and_the_customers_sms_delivered(
-    console: Console, browser: Any, gateway_env: SmscProcess
+    console: Console, browser: Browser, gateway_env: SmscProcess
 ) -> None:
     lead = console.user("supervisor", WEST_LAKE, username="lead1")
     console.operator.field_team.lead_user_id = lead.user.id

@@ -17,8 +17,8 @@ from manyi.notify.messages import queue_message
 from manyi.notify.models import InboundSms, SmsOptOut
 from manyi.notify.tasks import NotifyWork
 from manyi.orders.models import WorkOrder
+from tests.fixtures.operator import Operator
 from tests.notify.smpp.smsc import SmscProcess
-from tests.operator_fixture import Operator
 
 CST = timezone(timedelta(hours=8))
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from manyi.notify.models import NotifyMessage
-from tests.api.conftest import Api, api
 from tests.api.tmf_schema import assert_conforms
+from tests.fixtures.api import Api
 
-__all__ = ["api"]
 SPEC = "TMF681-Communication-v4.0.0.swagger.json"
 URL = "/tmf-api/communicationManagement/v4/communicationMessage"
 

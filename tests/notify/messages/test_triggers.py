@@ -17,7 +17,7 @@ from manyi.notify.triggers import install_hooks, set_trigger
 from manyi.orders import service
 from manyi.orders.models import WorkOrder
 from manyi.outbox.models import OutboxMessage
-from tests.operator_fixture import Operator
+from tests.fixtures.operator import Operator
 
 CST = timezone(timedelta(hours=8))
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=CST)

@@ -12,7 +12,7 @@ from tests.notify.smpp.smsc import SmscProcess
 from tests.notify.smpp.test_submit import LONG_CHINESE, run, settings, sms
 
 
-async def until(predicate: Any, timeout: float = 10.0) -> None:
+async def until(predicate: Any, timeout: float = 30.0) -> None:
     """Wait until predicate() holds (the SMSC's deliveries arrive after the submits' answers)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():
@@ -20,7 +20,7 @@ async def until(predicate: Any, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
-def eventually(read: Any, done: Any, timeout: float = 10.0) -> Any:
+def eventually(read: Any, done: Any, timeout: float = 30.0) -> Any:
     """read() once done(value) holds (the SMSC notes answers a moment after they left the client)."""
     deadline = time.monotonic() + timeout
     value = read()

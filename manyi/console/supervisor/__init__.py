@@ -1,0 +1,1 @@
+"""The supervisor's page: open counts, breaches, deadlines due soon, timeliness, escalations."""
