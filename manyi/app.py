@@ -24,6 +24,7 @@ def create_app() -> FastAPI:
     from manyi.console.orders.files import UPLOAD_BODY_MAX, UPLOAD_PATH
     from manyi.core.settings import get_settings
     from manyi.hub.wiring import install_hooks
+    from manyi.notify.triggers import install_hooks as install_notify_triggers
     from manyi.ops import health, metrics
     from manyi.ops.headers import SecurityHeaders
     from manyi.routers import ROUTERS
@@ -40,6 +41,7 @@ def create_app() -> FastAPI:
         dependencies=[Depends(clean_url)],
     )
     install_hooks()
+    install_notify_triggers()
     errors.install(app)
     openapi.install(app)
     app.include_router(health.router)

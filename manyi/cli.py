@@ -50,8 +50,10 @@ def db_backup(
 def _startup() -> None:
     # Commands change orders and customers: let the event hub hear about it, as the API does.
     from manyi.hub.wiring import install_hooks
+    from manyi.notify.triggers import install_hooks as install_notify_triggers
 
     install_hooks()
+    install_notify_triggers()
 
 
 def _register_subapps() -> None:

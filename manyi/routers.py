@@ -10,6 +10,8 @@ from manyi.customers.endpoints import router as customers_router
 from manyi.customers.endpoints import schema_router as customer_schema_router
 from manyi.customers.history_endpoints import router as customer_history_router
 from manyi.hub.endpoints import router as hub_router
+from manyi.notify.endpoints import router as inbox_router
+from manyi.notify.tmf import router as communication_router
 from manyi.orders.partner_endpoints import router as ticket_partner_router
 from manyi.orders.routing_endpoints import router as routing_router
 from manyi.orders.tmf.endpoints import router as tickets_router
@@ -32,4 +34,6 @@ ROUTERS: list[APIRouter] = [
     regions_router,
     ticket_schema_router,
     customer_schema_router,
+    inbox_router,
+    communication_router,
 ]

@@ -16,6 +16,7 @@ from manyi.core.clock import now
 from manyi.core.db import unit_of_work
 from manyi.core.logging import get_logger
 from manyi.core.settings import get_settings
+from manyi.notify.tasks import NotifyWork
 from manyi.ops.heartbeat import Heartbeat
 from manyi.outbox.service import deliver_due
 from manyi.sla.tasks import sweep_due_clocks
@@ -29,9 +30,12 @@ class PassResult:
     delivered: int
 
 
-def run_pass(*, batch: int, stopping: Callable[[], bool] = lambda: False) -> PassResult:
-    """One pass: fire due SLA steps, then deliver due messages, each batch its own transaction.
-    When `stopping()` turns true the batch in hand is finished and committed, and the pass ends."""
+def run_pass(
+    *, batch: int, notify: NotifyWork | None = None, stopping: Callable[[], bool] = lambda: False
+) -> PassResult:
+    """One pass: fire due SLA steps, deliver due messages, send due SMS and handle what the
+    gateways sent back; each batch its own transaction. When `stopping()` turns true the batch in
+    hand is finished and committed, and the pass ends."""
     fired = delivered = 0
     while True:
         with unit_of_work() as session:
@@ -45,6 +49,8 @@ def run_pass(*, batch: int, stopping: Callable[[], bool] = lambda: False) -> Pas
         delivered += n
         if n < batch:
             break
+    if notify is not None and not stopping():
+        delivered += notify.run(limit=batch * 5)
     return PassResult(fired, delivered)
 
 
@@ -70,8 +76,16 @@ class Worker:
         signal.signal(signal.SIGINT, self._stop)
         log.info("worker_started", batch=self.batch)
         heartbeat = Heartbeat()
+        notify = NotifyWork.from_settings()
+        try:
+            self._loop(heartbeat, notify, once=once)
+        finally:
+            notify.close()
+        log.info("worker_stopped")
+
+    def _loop(self, heartbeat: Heartbeat, notify: NotifyWork, *, once: bool) -> None:
         while not self.stopping:
-            result = run_pass(batch=self.batch, stopping=lambda: self.stopping)
+            result = run_pass(batch=self.batch, notify=notify, stopping=lambda: self.stopping)
             heartbeat.beat(force=once)
             if result.fired or result.delivered:
                 log.info("worker_pass", fired=result.fired, delivered=result.delivered)
@@ -79,4 +93,3 @@ class Worker:
                 if once:  # drained: a pass stops delivering after its time budget, so one is not enough
                     break
                 self._idle()
-        log.info("worker_stopped")

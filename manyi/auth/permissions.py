@@ -24,6 +24,8 @@ ROLES = (
 # callback's attempts to reach the customer; complaint:withdraw cancels or rejects a complaint;
 # customer:flag sets or clears a customer's red/blue list flag (audited, with a reason).
 # ticket:partner gives an order to a channel partner (代销点) or takes it back (manyi.orders.partner_orders).
+# message:read finds the SMS sent to customers (phones masked without pii:read); message:send sends
+# one through TMF681 (integrated systems, supervisors).
 PERMISSIONS = (
     "ticket:read",
     "ticket:create",
@@ -40,6 +42,8 @@ PERMISSIONS = (
     "config:read",
     "config:write",
     "hub:manage",
+    "message:read",
+    "message:send",
 )
 
 # Callbacks (001: by the call centre's callback seats, not by whoever resolved the order): the
@@ -57,12 +61,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "customer:read",
             "customer:write",
             "pii:read",
+            "message:read",
         }
     ),
     # callback seats (回访坐席): call customers back on resolved orders (ticket:update for the notes and
     # attempts around it); they neither take new requests nor change customer data
     "callback_agent": frozenset(
-        {"ticket:read", "ticket:update", "ticket:callback", "customer:read", "pii:read"}
+        {"ticket:read", "ticket:update", "ticket:callback", "customer:read", "pii:read", "message:read"}
     ),
     "dispatcher": frozenset(
         {"ticket:read", "ticket:update", "ticket:partner", "customer:read", "pii:read", "config:read"}
@@ -81,8 +86,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         }
     ),
     # quality inspection and audit read everything in scope, change nothing, see masked PII
-    "inspector": frozenset({"ticket:read", "customer:read", "config:read"}),
-    "auditor": frozenset({"ticket:read", "customer:read", "config:read"}),
+    "inspector": frozenset({"ticket:read", "customer:read", "config:read", "message:read"}),
+    "auditor": frozenset({"ticket:read", "customer:read", "config:read", "message:read"}),
     "supervisor": frozenset(
         {
             "ticket:read",
@@ -95,6 +100,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "customer:flag",
             "pii:read",
             "config:read",
+            "message:read",
+            "message:send",
         }
     ),
     "branch_manager": frozenset({"ticket:read", "customer:read", "config:read"}),
@@ -118,6 +125,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "customer:delete",
             "pii:read",
             "hub:manage",
+            "message:read",
+            "message:send",
         }
     ),
 }

@@ -22,6 +22,7 @@ from manyi.core.db import unit_of_work
 from manyi.core.errors import ManyiError, NotFound, PermissionDenied
 from manyi.core.limits import INT64_MAX, TextTooLong, is_whole_number
 from manyi.core.masking import mask_text
+from manyi.notify.inbox import unread_count
 from manyi.orders.queries import Viewer, viewer_of
 
 # The furthest page a console list goes to: far beyond any real list, and page x size stays a
@@ -108,6 +109,7 @@ class Page:
             "here": here(self.request) if self.can("pii:read") else mask_text(here(self.request)),
             "errors": {},
             "server_now": now().isoformat(),
+            "inbox_unread": unread_count(self.session, user_id=self.principal.user_id),
         }
         response = HTMLResponse(render_template(template, {**base, **context}), status_code=status_code)
         self.commit()

@@ -22,7 +22,7 @@ CONSOLE_DIR = Path(__file__).parent
 LOCALE_DIR = CONSOLE_DIR / "locale"  # the shell's catalogs
 # The console's screens: each a package with its routes, view and queries beside its own templates,
 # static files and catalog (console/<screen>/templates, static, locale).
-SCREENS = ("workbench", "orders", "board", "jobs", "supervisor", "admin")
+SCREENS = ("workbench", "orders", "board", "jobs", "supervisor", "admin", "messages")
 LOCALE_DIRS = (LOCALE_DIR, *(CONSOLE_DIR / name / "locale" for name in SCREENS))
 
 

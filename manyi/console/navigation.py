@@ -30,6 +30,7 @@ ENTRIES = (
         frozenset({"supervisor", "branch_manager", "admin", "inspector", "auditor"}),
     ),
     Entry("/orders", "Orders"),
+    Entry("/messages", "Messages", None, "message:read"),
     Entry("/admin", "Administration", None, "config:read"),  # read-only without config:write
 )
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from manyi.console.admin.routes import router as admin_router
 from manyi.console.board.routes import router as board_router
 from manyi.console.jobs.routes import router as jobs_router
+from manyi.console.messages.routes import router as messages_router
 from manyi.console.orders.export import router as export_router
 from manyi.console.orders.routes import router as order_router
 from manyi.console.orders.saved_searches import router as saved_searches_router
@@ -24,4 +25,5 @@ PAGES: list[APIRouter] = [
     admin_router,
     regions_router,
     saved_searches_router,
+    messages_router,
 ]

@@ -20,6 +20,7 @@ MODEL_MODULES = (
     "manyi.hub.models",
     "manyi.ops.models",
     "manyi.search.models",
+    "manyi.notify.models",
 )
 
 

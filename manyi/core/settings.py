@@ -71,6 +71,19 @@ class Settings(BaseSettings):
     # than this (complaint and dispute records kept); 0 keeps nothing back.
     customer_retention_days: int = Field(default=180, ge=0)
 
+    # --- notifications (docs/notifications.md) ---
+    # SMS gateways in failover order, comma-separated URLs:
+    # smpp://system_id:password@host:2775?source_addr=10655&window=50&rate=100&name=primary
+    # cmpp://sp_id:secret@host:7890?src_id=106571234&version=3.0&name=backup
+    notify_sms_gateways: str = ""
+    notify_daily_limit: int = Field(default=5, ge=0)  # SMS per number per local day (0: no limit)
+    notify_max_attempts: int = Field(default=8, ge=1)  # then the message is failed
+    notify_failover_after: int = Field(default=2, ge=1)  # failed attempts before the next gateway
+    # A worker killed mid-window leaves its claimed messages "sending"; another takes them after this.
+    notify_lease_seconds: float = Field(default=60.0, gt=0)
+    notify_extension_digits: int = Field(default=4, ge=0, le=6)  # 0: no per-message extension
+    notify_reply_window_hours: float = Field(default=72.0, gt=0)  # a reply answers the last SMS within
+
     # --- limits (docs/operations.md) ---
     # Largest request body in bytes (JSON, forms); attachment uploads have their own limit
     # (manyi.orders.attachments.MAX_ATTACHMENT_BYTES). Larger bodies get 413 before they are read.

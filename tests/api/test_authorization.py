@@ -135,6 +135,55 @@ for _base in ("/tmf-api/troubleTicket/v4", "/tmf-api/customerManagement/v4"):
     CASES[("DELETE", f"{_base}/hub/{{id}}")] = Case(
         "hub:manage", False, lambda a, h, t, b=_base: a.client.delete(f"{b}/hub/unknown", headers=h), 404
     )
+MESSAGES = "/tmf-api/communicationManagement/v4/communicationMessage"
+
+
+def _message_to_customer(api: Api) -> str:
+    """An SMS to the operator's customer in 西湖区 (TMF681 reads are scoped by the customer's region)."""
+    from manyi.notify.messages import queue_message
+
+    message = queue_message(
+        api.session,
+        channel="sms",
+        event="tmf681",
+        address="13812345678",
+        text=f"授权矩阵 {api.session.info.setdefault('n', 0)}",
+        customer_id=api.operator.customer.id,
+        urgent=True,
+    )
+    api.session.info["n"] += 1
+    api.session.commit()
+    return str(message.id)
+
+
+CASES.update(
+    {
+        ("GET", MESSAGES): Case(
+            "message:read", True, lambda a, h, t: a.client.get(MESSAGES, headers=h), 200, 200
+        ),
+        ("GET", MESSAGES + "/{id}"): Case(
+            "message:read",
+            True,
+            lambda a, h, t: a.client.get(f"{MESSAGES}/{_message_to_customer(a)}", headers=h),
+            200,
+        ),
+        ("POST", MESSAGES): Case(
+            "message:send",
+            True,
+            lambda a, h, t: a.client.post(
+                MESSAGES,
+                json={
+                    "content": f"矩阵 {t}",
+                    "messageType": "SMS",
+                    "receiver": [{"id": a.operator.customer.customer_no}],
+                    "sender": {"name": "满意客服"},
+                },
+                headers=h,
+            ),
+            201,
+        ),
+    }
+)
 # Probes and metrics carry no user data; /metrics is limited by network or token instead
 # (tests/ops/test_metrics.py).
 PUBLIC = {

@@ -22,6 +22,22 @@ def world(api: Api) -> PiiWorld:
     return seed_pii(api.session, api.operator)
 
 
+def _sms_to(api: Api, world: PiiWorld) -> str:
+    """An SMS to the customer whose numbers the sweep looks for (TMF681 shows its receiver)."""
+    from manyi.notify.messages import queue_message
+
+    message = queue_message(
+        api.session,
+        channel="sms",
+        event="tmf681",
+        address=PHONE,
+        text="PII 扫描",
+        customer_id=world.customer_id,
+        urgent=True,
+    )
+    return str(message.id)
+
+
 def _urls(api: Api, world: PiiWorld) -> list[str]:
     s, op = api.session, api.operator
     ids = {
@@ -32,6 +48,7 @@ def _urls(api: Api, world: PiiWorld) -> list[str]:
         "/api/v1/teams": [str(op.field_team.id)],
         "/api/v1/users": [str(op.agent.id)],
         "/api/v1/customers": [str(world.customer_id)],  # /api/v1/customers/{id}/history
+        "/tmf-api/communicationManagement/v4/communicationMessage": [_sms_to(api, world)],
     }
     s.commit()
     urls = []

@@ -14,6 +14,7 @@ from manyi.console.admin.calendars import router as calendars_router
 from manyi.console.admin.calendars import this_year
 from manyi.console.admin.categories import router as categories_router
 from manyi.console.admin.common import can_view
+from manyi.console.admin.notifications import router as notifications_router
 from manyi.console.admin.org import router as org_router
 from manyi.console.admin.routing import router as routing_router
 from manyi.console.admin.sla import router as sla_router
@@ -39,5 +40,6 @@ for sub in (
     calendars_router,
     categories_router,
     org_router,
+    notifications_router,
 ):
     router.include_router(sub)
