@@ -111,7 +111,9 @@ def test_appointment_booked_then_changed_and_resolution(session: Session, operat
     )
     booked, moved = sms(session, "order.appointment")
     assert "已约定为11月24日 14:00" in booked.text and "已改为11月25日 14:00" in moved.text
-    service.transition_order(session, order_id=order.id, action="arrive", at=at + timedelta(hours=1))
+    service.transition_order(  # a day before the visit: an early arrival needs a note
+        session, order_id=order.id, action="arrive", reason="客户改约今天在家", at=at + timedelta(hours=1)
+    )
     service.transition_order(
         session,
         order_id=order.id,
